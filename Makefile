@@ -1,0 +1,58 @@
+# losstopo: two commands do everything on a fresh Debian 12 machine.
+#   make demo   - set up, train the default digits model, compute and analyse its landscape
+#   make test   - set up, run the test suite
+# Set-up is idempotent: a second run installs nothing and starts within seconds.
+
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SYSTEM_PYTHON := /usr/bin/python3
+DEBIAN_PACKAGES := paraview python3-paraview xvfb xauth imagemagick cmake
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The CPU build of torch lies on local disk on this kind of machine.
+FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
+STAMP := $(VENV)/.losstopo-installed
+OUT ?= demo
+PYTEST_ARGS ?=
+
+.PHONY: setup system demo test bench gui lint clean
+
+setup: system $(STAMP)
+
+# Debian packages: installed only when one is missing.
+system:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+$(PY):
+	$(SYSTEM_PYTHON) -m venv --system-site-packages $(VENV)
+
+# Re-runs only when pyproject.toml changes.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q --disable-pip-version-check $(FIND_LINKS) torch==2.13.0
+	$(PY) -m pip install -q --disable-pip-version-check $(FIND_LINKS) -e '.[test]'
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/losstopo demo --out $(OUT)
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) bench/run_all.py
+
+gui: setup
+	$(VENV)/bin/losstopo paraview
+
+lint: setup
+	$(PY) -m ruff check python tests bench plugin
+
+clean:
+	rm -rf $(VENV) build demo .pytest_cache

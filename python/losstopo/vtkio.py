@@ -1,0 +1,233 @@
+"""VTK adapter: numpy arrays <-> vtkImageData / vtkUnstructuredGrid, and .vti/.vtu files.
+
+The only module (with topology/vtkoutput.py and the plugin) that touches VTK. VTK comes from
+ParaView's Python modules (Debian python3-paraview); it is imported lazily so the core runs without
+it. Point order is VTK's: x fastest, then y, then z (point id = i + nx*j + nx*ny*k), which is also the
+order of `coords` and `loss` in a landscape, so vertex ids mean the same everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .errors import LossTopoError
+from .fileio import atomic_path
+
+VTK_LINE = 3
+
+
+def _vtk() -> Any:
+    try:
+        from vtkmodules import vtkCommonCore, vtkCommonDataModel, vtkIOXML  # noqa: F401
+        from vtkmodules.util import numpy_support
+    except ImportError:
+        raise LossTopoError(
+            "VTK is not importable",
+            "install ParaView's Python modules (Debian: apt-get install python3-paraview, or `make setup`)",
+        ) from None
+    import vtkmodules.vtkCommonCore as cc
+    import vtkmodules.vtkCommonDataModel as dm
+    import vtkmodules.vtkIOXML as xml
+
+    class _NS:
+        pass
+
+    ns = _NS()
+    ns.cc, ns.dm, ns.xml, ns.np = cc, dm, xml, numpy_support
+    return ns
+
+
+def to_vtk_array(name: str, values: np.ndarray) -> Any:
+    """numpy (P,) or (P, C) -> vtkDataArray named `name` (deep copy)."""
+    vtk = _vtk()
+    arr = np.ascontiguousarray(values)
+    if arr.dtype == np.bool_:
+        arr = arr.astype(np.uint8)
+    out = vtk.np.numpy_to_vtk(arr, deep=1)
+    out.SetName(name)
+    return out
+
+
+def _add_arrays(data: Any, point_arrays: Mapping[str, np.ndarray] | None,
+                cell_arrays: Mapping[str, np.ndarray] | None) -> None:
+    for name, values in (point_arrays or {}).items():
+        data.GetPointData().AddArray(to_vtk_array(name, values))
+    for name, values in (cell_arrays or {}).items():
+        data.GetCellData().AddArray(to_vtk_array(name, values))
+
+
+def make_image(dims: Sequence[int], origin: Sequence[float], spacing: Sequence[float],
+               point_arrays: Mapping[str, np.ndarray] | None = None,
+               cell_arrays: Mapping[str, np.ndarray] | None = None, active: str | None = None) -> Any:
+    """A vtkImageData of `dims` points (1, 2 or 3 entries; missing ones are 1)."""
+    vtk = _vtk()
+    d = list(dims) + [1] * (3 - len(dims))
+    o = list(origin) + [0.0] * (3 - len(origin))
+    s = list(spacing) + [1.0] * (3 - len(spacing))
+    img = vtk.dm.vtkImageData()
+    img.SetDimensions(*d)
+    img.SetOrigin(*o)
+    img.SetSpacing(*s)
+    _add_arrays(img, point_arrays, cell_arrays)
+    if active:
+        img.GetPointData().SetActiveScalars(active)
+    return img
+
+
+def make_graph(points: np.ndarray, edges: np.ndarray,
+               point_arrays: Mapping[str, np.ndarray] | None = None,
+               cell_arrays: Mapping[str, np.ndarray] | None = None, active: str | None = None) -> Any:
+    """A vtkUnstructuredGrid whose cells are VTK_LINE edges (E, 2) between `points` (P, 1..3)."""
+    vtk = _vtk()
+    pts3 = np.zeros((len(points), 3), dtype=np.float64)
+    p = np.asarray(points, dtype=np.float64).reshape(len(points), -1)
+    pts3[:, : p.shape[1]] = p[:, :3]
+    grid = vtk.dm.vtkUnstructuredGrid()
+    vpts = vtk.cc.vtkPoints()
+    vpts.SetData(vtk.np.numpy_to_vtk(pts3, deep=1))
+    grid.SetPoints(vpts)
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    conn = np.empty((len(edges), 3), dtype=np.int64)
+    conn[:, 0] = 2
+    conn[:, 1:] = edges
+    cells = vtk.dm.vtkCellArray()
+    id_arr = vtk.np.numpy_to_vtkIdTypeArray(conn.ravel(), deep=1)
+    cells.ImportLegacyFormat(id_arr)
+    grid.SetCells(VTK_LINE, cells)
+    _add_arrays(grid, point_arrays, cell_arrays)
+    if active:
+        grid.GetPointData().SetActiveScalars(active)
+    return grid
+
+
+def write(path: str | os.PathLike, data: Any) -> Path:
+    """Write a VTK dataset to .vti/.vtu/.vtp (by the data's type), atomically."""
+    vtk = _vtk()
+    path = Path(path)
+    writers = {
+        "vtkImageData": (vtk.xml.vtkXMLImageDataWriter, ".vti"),
+        "vtkUnstructuredGrid": (vtk.xml.vtkXMLUnstructuredGridWriter, ".vtu"),
+        "vtkPolyData": (vtk.xml.vtkXMLPolyDataWriter, ".vtp"),
+        "vtkTable": (vtk.xml.vtkXMLTableWriter, ".vtt"),
+    }
+    cls, _ext = writers[data.GetClassName()]
+    with atomic_path(path) as tmp:
+        w = cls()
+        w.SetFileName(str(tmp))
+        w.SetInputData(data)
+        w.SetDataModeToAppended()
+        w.EncodeAppendedDataOff()
+        w.SetCompressorTypeToZLib()
+        if not w.Write():
+            raise LossTopoError(f"could not write {path}", "check that the folder is writable and has space")
+    return path
+
+
+def read(path: str | os.PathLike) -> Any:
+    """Read a .vti or .vtu file; a one-line LossTopoError for missing, empty or unreadable files."""
+    vtk = _vtk()
+    path = Path(path)
+    if not path.exists():
+        raise LossTopoError(f"input file {path} does not exist", "check the path")
+    if path.is_dir():
+        raise LossTopoError(f"input {path} is a folder", "pass a .vti or .vtu file")
+    readers = {".vti": vtk.xml.vtkXMLImageDataReader, ".vtu": vtk.xml.vtkXMLUnstructuredGridReader}
+    cls = readers.get(path.suffix.lower())
+    if cls is None:
+        raise LossTopoError(f"unsupported file type {path.suffix!r} for {path}", "pass a .vti or .vtu file")
+    if path.stat().st_size == 0:
+        raise LossTopoError(f"input file {path} is empty", "recompute or re-export it")
+    from vtkmodules.vtkCommonCore import vtkCommand
+
+    reader = cls()
+    errors: list[str] = []
+
+    def _on_error(_obj: Any, _event: str) -> None:
+        errors.append("error")
+
+    reader.AddObserver(vtkCommand.ErrorEvent, _on_error)
+    reader.GetExecutive().AddObserver(vtkCommand.ErrorEvent, _on_error)
+    reader.SetFileName(str(path))
+    if not reader.CanReadFile(str(path)):
+        raise LossTopoError(f"input file {path} is not a readable VTK XML {path.suffix} file",
+                            "check that it is not truncated or of another format")
+    prev = vtk.cc.vtkObject.GetGlobalWarningDisplay()
+    vtk.cc.vtkObject.GlobalWarningDisplayOff()
+    try:
+        reader.Update()
+    finally:
+        vtk.cc.vtkObject.SetGlobalWarningDisplay(prev)
+    out = reader.GetOutput()
+    if errors or out is None or out.GetNumberOfPoints() == 0:
+        raise LossTopoError(f"input file {path} is corrupt, truncated or has no points",
+                            "recompute or re-export it")
+    return out
+
+
+def point_arrays(data: Any) -> dict[str, np.ndarray]:
+    """All named point arrays of a dataset as numpy arrays (copies)."""
+    vtk = _vtk()
+    pd = data.GetPointData()
+    out = {}
+    for i in range(pd.GetNumberOfArrays()):
+        arr = pd.GetAbstractArray(i)
+        if arr is None or arr.GetName() is None or not hasattr(arr, "GetNumberOfComponents"):
+            continue
+        try:
+            out[arr.GetName()] = np.array(vtk.np.vtk_to_numpy(arr))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def scalar_field(data: Any, name: str, source: str = "input") -> np.ndarray:
+    """The one-component point array `name` as float64, or a one-line error naming the choices."""
+    pd = data.GetPointData()
+    arr = pd.GetArray(name)
+    if arr is None:
+        names = [pd.GetArrayName(i) for i in range(pd.GetNumberOfArrays())]
+        raise LossTopoError(f"{source} has no point array {name!r} (it has {names})",
+                            "pass one of these with --array")
+    if arr.GetNumberOfComponents() != 1:
+        raise LossTopoError(f"point array {name!r} of {source} has {arr.GetNumberOfComponents()} components",
+                            "pass a one-component array with --array")
+    vtk = _vtk()
+    return np.asarray(vtk.np.vtk_to_numpy(arr), dtype=np.float64).copy()
+
+
+def image_geometry(data: Any) -> tuple[tuple[int, ...], tuple[float, ...], tuple[float, ...]]:
+    """(dims, origin, spacing) of a vtkImageData, each with 3 entries."""
+    return tuple(data.GetDimensions()), tuple(data.GetOrigin()), tuple(data.GetSpacing())
+
+
+def points(data: Any) -> np.ndarray:
+    """Point coordinates (P, 3) of any vtkDataSet."""
+    n = data.GetNumberOfPoints()
+    return np.array([data.GetPoint(i) for i in range(n)], dtype=np.float64) if data.IsA("vtkImageData") \
+        else np.array(_vtk().np.vtk_to_numpy(data.GetPoints().GetData()), dtype=np.float64)
+
+
+def line_edges(data: Any) -> np.ndarray:
+    """The (E, 2) vertex ids of the 2-point cells of an unstructured grid (edges of a graph).
+
+    Cells with more than two points contribute all their edges (consecutive point pairs, closed).
+    """
+    vtk = _vtk()
+    ca = data.GetCells()
+    offsets = vtk.np.vtk_to_numpy(ca.GetOffsetsArray()).astype(np.int64)
+    conn = vtk.np.vtk_to_numpy(ca.GetConnectivityArray()).astype(np.int64)
+    sizes = np.diff(offsets)
+    if len(sizes) and np.all(sizes == 2):
+        return conn.reshape(-1, 2).copy()
+    edges = []
+    for c in range(len(sizes)):
+        ids = conn[offsets[c]:offsets[c + 1]]
+        if len(ids) == 2:
+            edges.append(ids)
+        elif len(ids) > 2:
+            edges.extend(np.stack([ids, np.roll(ids, -1)], axis=1))
+    return np.asarray(edges, dtype=np.int64).reshape(-1, 2)
