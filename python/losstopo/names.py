@@ -23,6 +23,11 @@ class CriticalType(IntEnum):
 LOSS = "Loss"
 ACCURACY = "Accuracy"
 VALID_MASK = "ValidMask"  # 1 where the raw loss was finite, 0 where it was inf/NaN
+RAW_LOSS = "RawLoss"  # the raw loss (may hold inf/NaN) next to the finite Loss
+
+# kNN graph representation (field data of the graph .vtu).
+KNN_K = "KnnK"
+KNN_RECALL = "KnnRecall"  # recall of the approximate kNN against the exact one
 
 # Merge tree (TTK FTM): nodes, arcs, segmentation.
 NODE_ID = "NodeId"
@@ -35,6 +40,7 @@ UP_NODE_ID = "upNodeId"
 DOWN_NODE_ID = "downNodeId"
 SEGMENTATION_ID = "SegmentationId"
 REGION_TYPE = "RegionType"
+MASK_SCALAR_FIELD = "ttkMaskScalarField"  # arcs' point array: 1 on regular points, 0 on nodes
 
 # Persistence diagram (TTK PersistenceDiagram).
 VERTEX_SCALAR_FIELD = "ttkVertexScalarField"
