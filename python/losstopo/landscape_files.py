@@ -1,0 +1,113 @@
+"""The landscape folder on disk: `Landscape` plus save/load of landscape.npz, landscape.vti and meta.json.
+
+Layout (shared by every stage): `landscape.npz` holds coords (P x dims, float64), loss (P, float64, raw,
+may hold inf/NaN), accuracy (P, float64), resolution (int array, points per axis; empty for scattered
+coordinates) and span (float64 scalar). Grids also get `landscape.vti` (origin -span, spacing
+2*span/(n-1)) with the finite Loss, Accuracy, ValidMask and RawLoss point arrays. Point order is VTK's
+(p = i + nx*j + nx*ny*k), so vertex ids agree between the arrays, the .vti and topology outputs.
+Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import names
+from .errors import LossTopoError
+from .fileio import atomic_path, ensure_output_dir, write_json
+from .finite import finite_version
+
+RAW_LOSS = "RawLoss"
+
+
+@dataclass
+class Landscape:
+    """Loss and accuracy at coordinates in the span of the directions (raw values, VTK point order)."""
+
+    coords: np.ndarray
+    loss: np.ndarray
+    accuracy: np.ndarray
+    resolution: tuple[int, ...] | None
+    span: float
+    meta: dict[str, Any] = field(default_factory=dict)
+    directory: Path | None = None
+
+    @property
+    def dims(self) -> int:
+        return int(self.coords.shape[1])
+
+    def finite_loss(self) -> np.ndarray:
+        """The loss with non-finite values replaced per finite.py (what topology runs on)."""
+        return finite_version(self.loss)[0]
+
+    def to_vtk_image(self) -> Any:
+        """The grid as a vtkImageData in coordinate units (Loss, Accuracy, ValidMask, RawLoss arrays)."""
+        if self.resolution is None:
+            raise LossTopoError("this landscape has scattered coordinates, not a grid",
+                                "build a kNN graph from it (losstopo analyze) instead of an image")
+        values, mask, _ = finite_version(self.loss)
+        n = self.resolution
+        spacing = [2.0 * self.span / (k - 1) for k in n]
+        from . import vtkio
+
+        return vtkio.make_image(
+            n, [-self.span] * len(n), spacing,
+            point_arrays={names.LOSS: values, names.ACCURACY: np.asarray(self.accuracy, dtype=np.float64),
+                          names.VALID_MASK: mask.astype(np.uint8), RAW_LOSS: np.asarray(self.loss, np.float64)},
+            active=names.LOSS)
+
+
+def save_landscape(directory: str | os.PathLike, ls: Landscape, write_vti: bool = True) -> Path:
+    """Write landscape.npz, meta.json and (for grids) landscape.vti into `directory`, each atomically."""
+    d = ensure_output_dir(directory)
+    res = np.asarray(ls.resolution if ls.resolution is not None else [], dtype=np.int64)
+    with atomic_path(d / names.LANDSCAPE_NPZ) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, coords=np.asarray(ls.coords, np.float64), loss=np.asarray(ls.loss, np.float64),
+                     accuracy=np.asarray(ls.accuracy, np.float64), resolution=res,
+                     span=np.float64(ls.span))
+    if write_vti and ls.resolution is not None:
+        from . import vtkio
+
+        vtkio.write(d / names.LANDSCAPE_VTI, ls.to_vtk_image())
+    write_json(d / names.META_JSON, ls.meta)
+    ls.directory = d
+    return d
+
+
+def load_landscape(path: str | os.PathLike) -> Landscape:
+    """Read a landscape folder (or its landscape.npz); one-line LossTopoError if missing or corrupt."""
+    p = Path(path)
+    npz = p / names.LANDSCAPE_NPZ if p.is_dir() else p
+    if not npz.exists():
+        raise LossTopoError(f"no landscape at {p} ({npz.name} missing)", "run `losstopo landscape ... --out DIR` first")
+    try:
+        with np.load(npz, allow_pickle=False) as z:
+            coords = np.asarray(z["coords"], np.float64)
+            loss = np.asarray(z["loss"], np.float64)
+            acc = np.asarray(z["accuracy"], np.float64)
+            res = tuple(int(v) for v in np.asarray(z["resolution"]).ravel())
+            span = float(z["span"])
+    except (OSError, ValueError, KeyError, EOFError) as e:
+        raise LossTopoError(f"landscape file {npz} is corrupt or incomplete ({type(e).__name__})",
+                            "recompute it with `losstopo landscape`") from None
+    if coords.ndim != 2 or len(coords) != len(loss) or len(acc) != len(loss):
+        raise LossTopoError(f"landscape file {npz} has inconsistent array shapes", "recompute it")
+    if res and int(np.prod(res)) != len(loss):
+        raise LossTopoError(f"landscape file {npz}: resolution {res} does not match {len(loss)} points",
+                            "recompute it")
+    meta: dict[str, Any] = {}
+    meta_path = npz.parent / names.META_JSON
+    if meta_path.exists():
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (OSError, ValueError):
+            meta = {}
+    return Landscape(coords=coords, loss=loss, accuracy=acc, resolution=res or None, span=span, meta=meta,
+                     directory=npz.parent)
