@@ -1,0 +1,312 @@
+"""The exact built-in backend: join tree and 0-dim persistence by one union-find sweep (numba).
+
+Vertices are swept by increasing (value, vertex id), TTK's simulation of simplicity. A vertex with
+no lower neighbour starts a component (a minimum); a vertex whose lower neighbours lie in k >= 2
+components merges them (a join-tree saddle, DEGENERATE when k > 2) and, by the elder rule, the k-1
+components with the younger minima die there (their 0-dim pairs). Neighbours are TTK's: for images
+its implicit triangulation (see IMAGE_OFFSETS), for graphs the edges. See types.py for how the
+tree's arrays are defined and docs/topology.md for the choices on degenerate inputs.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ..errors import LossTopoError
+from ..names import CriticalType
+from .types import Connectivity, GraphConnectivity, ImageConnectivity, JoinTree, PersistencePairs
+
+# TTK's implicit triangulation of a regular grid, by the number of axes with more than one point
+# (offsets as (dx, dy, dz) on those axes). Checked against TTK 1.2 in tests/test_topology_reference.py.
+IMAGE_OFFSETS: dict[int, list[tuple[int, int, int]]] = {
+    0: [],
+    1: [(1, 0, 0), (-1, 0, 0)],
+    2: [(1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (1, -1, 0), (-1, 1, 0)],
+    3: [(s * a, s * b, s * c) for (a, b, c) in
+        [(1, 0, 0), (0, 1, 0), (0, 0, 1), (-1, 1, 0), (-1, 0, 1), (0, 1, 1), (-1, 1, 1)] for s in (1, -1)],
+}
+
+
+class Neighbourhood:
+    """Numba-friendly neighbour description: an image stencil or a CSR adjacency."""
+
+    def __init__(self, connectivity: Connectivity):
+        if isinstance(connectivity, ImageConnectivity):
+            axes = [d for d in connectivity.dims if d > 1]
+            self.is_image = True
+            self.shape = np.array(axes + [1] * (3 - len(axes)), dtype=np.int64)
+            self.offsets = np.array(IMAGE_OFFSETS[len(axes)], dtype=np.int64).reshape(-1, 3)
+            self.indptr = np.zeros(1, dtype=np.int64)
+            self.indices = np.zeros(0, dtype=np.int64)
+            self.max_degree = max(len(self.offsets), 1)
+        elif isinstance(connectivity, GraphConnectivity):
+            self.is_image = False
+            self.shape = np.ones(3, dtype=np.int64)
+            self.offsets = np.zeros((0, 3), dtype=np.int64)
+            self.indptr, self.indices = csr_adjacency(connectivity.edges, connectivity.n_vertices)
+            deg = np.diff(self.indptr)
+            self.max_degree = int(deg.max()) if deg.size and deg.max() > 0 else 1
+        else:
+            raise LossTopoError(f"unknown connectivity {type(connectivity).__name__}",
+                                "pass ImageConnectivity(dims) or GraphConnectivity(edges, n_vertices)")
+
+    def args(self) -> tuple:
+        return (self.is_image, self.shape, self.offsets, self.indptr, self.indices)
+
+
+def csr_adjacency(edges: np.ndarray, n_vertices: int) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric CSR (indptr, indices) of an undirected edge list; self-loops dropped."""
+    e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    e = e[e[:, 0] != e[:, 1]]
+    src = np.concatenate([e[:, 0], e[:, 1]])
+    dst = np.concatenate([e[:, 1], e[:, 0]])
+    perm = np.argsort(src, kind="stable")
+    indptr = np.zeros(n_vertices + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n_vertices), out=indptr[1:])
+    return indptr, np.ascontiguousarray(dst[perm])
+
+
+@numba.njit(cache=True, inline="always")
+def _neighbours(v, is_image, shape, offsets, indptr, indices, buf):
+    """Fill buf with the neighbours of v; return how many."""
+    n = 0
+    if is_image:
+        s0 = shape[0]
+        s1 = shape[1]
+        s2 = shape[2]
+        c0 = v % s0
+        t = v // s0
+        c1 = t % s1
+        c2 = t // s1
+        for k in range(offsets.shape[0]):
+            a = c0 + offsets[k, 0]
+            b = c1 + offsets[k, 1]
+            c = c2 + offsets[k, 2]
+            if 0 <= a < s0 and 0 <= b < s1 and 0 <= c < s2:
+                buf[n] = a + s0 * (b + s1 * c)
+                n += 1
+    else:
+        for e in range(indptr[v], indptr[v + 1]):
+            buf[n] = indices[e]
+            n += 1
+    return n
+
+
+@numba.njit(cache=True, inline="always")
+def _find(parent, x):
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+@numba.njit(cache=True)
+def _sweep(order, rank, is_image, shape, offsets, indptr, indices, max_degree):
+    """One union-find sweep in `order`; returns the raw join tree and pairs (see join_tree_and_pairs)."""
+    nv = order.shape[0]
+    parent = np.full(nv, -1, dtype=np.int64)
+    size = np.zeros(nv, dtype=np.int64)
+    comp_min = np.zeros(nv, dtype=np.int64)
+    comp_top = np.zeros(nv, dtype=np.int64)
+    comp_max = np.zeros(nv, dtype=np.int64)
+    node_vertex = np.empty(nv, dtype=np.int64)
+    node_merged = np.empty(nv, dtype=np.int64)  # components merged at the node (0 for a minimum)
+    node_up = np.full(nv, -1, dtype=np.int64)
+    below = np.full(nv, -1, dtype=np.int64)  # regular vertex -> node at the bottom of its arc
+    pair_b = np.empty(nv, dtype=np.int64)
+    pair_d = np.empty(nv, dtype=np.int64)
+    nbr = np.empty(max_degree, dtype=np.int64)
+    roots = np.empty(max_degree, dtype=np.int64)
+    n_nodes = 0
+    n_pairs = 0
+    for i in range(nv):
+        v = order[i]
+        m = _neighbours(v, is_image, shape, offsets, indptr, indices, nbr)
+        nr = 0
+        for k in range(m):
+            u = nbr[k]
+            if rank[u] < i:
+                r = _find(parent, u)
+                new = True
+                for q in range(nr):
+                    if roots[q] == r:
+                        new = False
+                        break
+                if new:
+                    roots[nr] = r
+                    nr += 1
+        if nr == 0:
+            parent[v] = v
+            size[v] = 1
+            comp_min[v] = v
+            comp_max[v] = v
+            node_vertex[n_nodes] = v
+            node_merged[n_nodes] = 0
+            comp_top[v] = n_nodes
+            n_nodes += 1
+        elif nr == 1:
+            r = roots[0]
+            parent[v] = r
+            size[r] += 1
+            comp_max[r] = v
+            below[v] = comp_top[r]
+        else:
+            node = n_nodes
+            node_vertex[node] = v
+            node_merged[node] = nr
+            n_nodes += 1
+            elder = roots[0]
+            big = roots[0]
+            for q in range(1, nr):
+                r = roots[q]
+                if rank[comp_min[r]] < rank[comp_min[elder]]:
+                    elder = r
+                if size[r] > size[big]:
+                    big = r
+            survivor_min = comp_min[elder]
+            for q in range(nr):
+                r = roots[q]
+                node_up[comp_top[r]] = node
+                if r != elder:
+                    pair_b[n_pairs] = comp_min[r]
+                    pair_d[n_pairs] = v
+                    n_pairs += 1
+                if r != big:
+                    parent[r] = big
+                    size[big] += size[r]
+            parent[v] = big
+            size[big] += 1
+            comp_min[big] = survivor_min
+            comp_top[big] = node
+            comp_max[big] = v
+    # close every connected component with a root node at its highest vertex
+    n_comp = 0
+    comp_birth = np.empty(nv, dtype=np.int64)
+    comp_death = np.empty(nv, dtype=np.int64)
+    for i in range(nv):
+        v = order[i]
+        if parent[v] != v:
+            continue
+        top = comp_top[v]
+        hi = comp_max[v]
+        if node_vertex[top] != hi:
+            node_vertex[n_nodes] = hi
+            node_merged[n_nodes] = -1
+            node_up[top] = n_nodes
+            below[hi] = -1
+            n_nodes += 1
+        comp_birth[n_comp] = comp_min[v]
+        comp_death[n_comp] = hi
+        n_comp += 1
+    return (node_vertex[:n_nodes].copy(), node_merged[:n_nodes].copy(), node_up[:n_nodes].copy(), below,
+            pair_b[:n_pairs].copy(), pair_d[:n_pairs].copy(), comp_birth[:n_comp].copy(),
+            comp_death[:n_comp].copy())
+
+
+def sort_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(order, rank): vertices by (value, vertex id) and each vertex's position in that order."""
+    order = np.argsort(values, kind="stable").astype(np.int64)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size, dtype=np.int64)
+    return order, rank
+
+
+def _region_type(up_t: np.ndarray, down_t: np.ndarray) -> np.ndarray:
+    """TTK's ArcType of arcs from the critical types of their up and down nodes."""
+    mn, mx, s1, s2 = (int(CriticalType.MINIMUM), int(CriticalType.MAXIMUM), int(CriticalType.SADDLE1),
+                      int(CriticalType.SADDLE2))
+    return np.select([(up_t == mn) | (down_t == mn), (up_t == mx) | (down_t == mx),
+                      (up_t == s1) & (down_t == s1), (up_t == s2) & (down_t == s2)],
+                     [0, 1, 2, 3], default=4).astype(np.int8)
+
+
+def _distance(points: np.ndarray | None, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distances between points a and b in float32, as TTK computes RegionSpan."""
+    if points is None or a.size == 0:
+        return np.zeros(a.size, dtype=np.float64)
+    p = np.asarray(points, dtype=np.float32)
+    d = p[a] - p[b]
+    return np.sqrt(np.sum(d * d, axis=1, dtype=np.float32)).astype(np.float64)
+
+
+def join_tree_and_pairs(values: np.ndarray, connectivity: Connectivity,
+                        order: np.ndarray | None = None,
+                        points: np.ndarray | None = None) -> tuple[JoinTree, PersistencePairs, int]:
+    """Join tree, 0-dim pairs and number of connected components of `values` on `connectivity`.
+
+    `order` (optional) is an explicit vertex order to use instead of (value, vertex id), as TTK's
+    order arrays after simplification; `points` (V, 1..3) the coordinates used for RegionSpan.
+    """
+    nbh = Neighbourhood(connectivity)
+    if order is None:
+        order, rank = sort_order(values)
+    else:
+        order = np.ascontiguousarray(order, dtype=np.int64)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size, dtype=np.int64)
+    (node_vertex, merged, node_up, below, pb, pd, cb, cd) = _sweep(order, rank, *nbh.args(),
+                                                                    nbh.max_degree)
+    tree = _assemble_tree(values, rank, node_vertex, merged, node_up, below, points)
+    pairs = _assemble_pairs(values, rank, pb, pd, cb, cd)
+    return tree, pairs, int(cb.size)
+
+
+def _assemble_tree(values, rank, node_vertex, merged, node_up, below, points) -> JoinTree:
+    n = node_vertex.size
+    is_root = node_up < 0
+    down_deg = np.bincount(node_up[~is_root], minlength=n)
+    ct = np.full(n, int(CriticalType.DEGENERATE), dtype=np.int8)
+    ct[(down_deg == 0)] = int(CriticalType.MINIMUM)
+    ct[~is_root & (down_deg == 2)] = int(CriticalType.SADDLE1)
+    ct[is_root & (down_deg == 1)] = int(CriticalType.MAXIMUM)
+    # node order: minima by vertex id, other non-roots by rank, then roots by rank
+    group = np.where(ct == int(CriticalType.MINIMUM), 0, np.where(is_root, 2, 1))
+    key2 = np.where(group == 0, node_vertex, rank[node_vertex])
+    perm = np.lexsort((key2, group))  # new -> old
+    new_id = np.empty(n, dtype=np.int64)
+    new_id[perm] = np.arange(n)
+    nv_new = node_vertex[perm]
+    ct_new = ct[perm]
+    up_old = node_up[perm]
+    has_up = up_old >= 0
+    down_nodes = np.nonzero(has_up)[0]  # new ids, ascending -> arc id order
+    up_nodes = new_id[up_old[has_up]]
+    arcs = np.stack([up_nodes, down_nodes], axis=1).astype(np.int64).reshape(-1, 2)
+    n_arcs = arcs.shape[0]
+    arc_of_down = np.full(n, -1, dtype=np.int64)
+    arc_of_down[down_nodes] = np.arange(n_arcs)
+    nvert = values.size
+    seg = np.full(nvert, -1, dtype=np.int64)
+    regular = below >= 0
+    seg[regular] = arc_of_down[new_id[below[regular]]]
+    arc_size = np.bincount(seg[regular], minlength=n_arcs).astype(np.int64)
+    if n_arcs:
+        np.maximum.at(seg, nv_new[arcs[:, 0]], np.arange(n_arcs))
+        np.maximum.at(seg, nv_new[arcs[:, 1]], np.arange(n_arcs))
+    arc_span = _distance(points, nv_new[arcs[:, 1]], nv_new[arcs[:, 0]])
+    arc_type = _region_type(ct_new[arcs[:, 0]], ct_new[arcs[:, 1]])
+    # node RegionSize/Span from TTK's getAdjSa: the single down arc, else the (single) up arc
+    down_deg_new = np.bincount(arcs[:, 0], minlength=n) if n_arcs else np.zeros(n, dtype=np.int64)
+    first_down = np.full(n, -1, dtype=np.int64)
+    if n_arcs:
+        first_down[arcs[::-1, 0]] = np.arange(n_arcs)[::-1]
+    adj = np.where(down_deg_new == 1, first_down, arc_of_down)
+    node_size = np.where(adj >= 0, arc_size[np.maximum(adj, 0)] if n_arcs else 0, 0).astype(np.int64)
+    node_span = np.where(adj >= 0, arc_span[np.maximum(adj, 0)] if n_arcs else 0.0, 0.0)
+    region_type = np.where(seg >= 0, arc_type[np.maximum(seg, 0)] if n_arcs else 0, 0).astype(np.int8)
+    return JoinTree(node_vertex=nv_new.astype(np.int64), node_type=ct_new, node_scalar=values[nv_new],
+                    node_region_size=node_size, node_region_span=node_span.astype(np.float64),
+                    arcs=arcs, arc_region_size=arc_size, arc_region_span=arc_span, segmentation=seg,
+                    region_type=region_type, arc_region_type=arc_type)
+
+
+def _assemble_pairs(values, rank, pb, pd, cb, cd) -> PersistencePairs:
+    pers = values[pd] - values[pb]
+    fo = np.lexsort((pb, -pers))
+    eo = np.argsort(rank[cb], kind="stable")  # the global minimum's component first
+    bv = np.concatenate([cb[eo], pb[fo]]).astype(np.int64)
+    dv = np.concatenate([cd[eo], pd[fo]]).astype(np.int64)
+    finite = np.concatenate([np.zeros(cb.size, bool), np.ones(pb.size, bool)])
+    return PersistencePairs(birth_vertex=bv, death_vertex=dv, birth=values[bv].astype(np.float64),
+                            death=values[dv].astype(np.float64), finite=finite)
