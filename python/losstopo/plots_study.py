@@ -1,0 +1,168 @@
+"""Pictures of the studies: the paper's Figure 5, the `study files` figure and the landscape gallery.
+
+matplotlib with the Agg backend; every PNG is written atomically. The landscape and merge-tree
+panels of the gallery are drawn by plots_topology (the `analyze` pictures), not redrawn here.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .fileio import atomic_path
+
+RES_COLOR, NORES_COLOR = "#1f77b4", "#d62728"
+ML_ROWS = (("test_accuracy", "test accuracy"), ("top_eigenvalue", "top Hessian eigenvalue"),
+           ("hessian_trace", "Hessian trace"))
+TOPO_COLUMNS = (("saddles", "number of saddles"), ("average_persistence", "average persistence"))
+
+
+def _plt() -> Any:
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    with warnings.catch_warnings():  # Debian's mpl_toolkits next to pip's matplotlib: 3-D is not needed here
+        warnings.filterwarnings("ignore", message="Unable to import Axes3D")
+        import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: str | Path, dpi: int = 120) -> Path:
+    path = Path(path)
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight")
+    _plt().close(fig)
+    return path
+
+
+def _floats(values: Sequence[Any]) -> np.ndarray:
+    return np.array([float(v) if v is not None and v != "" else np.nan for v in values], dtype=float)
+
+
+def spans_decades(values: np.ndarray) -> bool:
+    """True when all finite values are positive and max/min >= 10 (then a log axis is used)."""
+    v = values[np.isfinite(values)]
+    return bool(v.size >= 2 and np.all(v > 0) and v.max() / v.min() >= 10.0)
+
+
+def _is_residual(v: Any) -> bool:
+    return v if isinstance(v, bool) else str(v).strip().lower() in ("1", "true", "yes")
+
+
+def group_color(group: str, k: int) -> Any:
+    """The residual study's colours for groups named like res / nores, tab10 otherwise."""
+    g = group.lower()
+    if any(t in g for t in ("nores", "no_res", "no-res", "plain", "noskip")):
+        return NORES_COLOR
+    if "res" in g:
+        return RES_COLOR
+    return _plt().get_cmap("tab10")(k % 10)
+
+
+def figure5(rows: Sequence[dict[str, Any]], path: str | Path, representation: str = "image") -> Path:
+    """The paper's Figure 5: columns = saddles / average persistence, rows = accuracy, top Hessian
+    eigenvalue, Hessian trace; one point per model, coloured residual / no residual; Spearman rho in
+    each panel; log axes where values span a decade or more."""
+    from .study import spearman
+
+    plt = _plt()
+    fig, axes = plt.subplots(len(ML_ROWS), len(TOPO_COLUMNS), figsize=(8.4, 9.0), squeeze=False)
+    res = np.array([_is_residual(r["residual"]) for r in rows], dtype=bool)
+    for j, (tkey, tlabel) in enumerate(TOPO_COLUMNS):
+        x = _floats([r[f"{representation}_{tkey}"] for r in rows])
+        for i, (mkey, mlabel) in enumerate(ML_ROWS):
+            ax = axes[i, j]
+            y = _floats([r.get(mkey) for r in rows])
+            ax.scatter(x[res], y[res], c=RES_COLOR, s=46, label="residual", edgecolors="k", linewidths=0.4)
+            ax.scatter(x[~res], y[~res], c=NORES_COLOR, s=46, marker="s", label="no residual",
+                       edgecolors="k", linewidths=0.4)
+            if spans_decades(x):
+                ax.set_xscale("log")
+            if spans_decades(y):
+                ax.set_yscale("log")
+            rho, p, n = spearman(x, y)
+            txt = f"Spearman ρ = {rho:+.2f} (p={p:.2f}, n={n})" if math.isfinite(rho) else f"ρ undefined (n={n})"
+            ax.set_title(txt, fontsize=9)
+            if i == len(ML_ROWS) - 1:
+                ax.set_xlabel(tlabel)
+            if j == 0:
+                ax.set_ylabel(mlabel)
+            ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=8, loc="best")
+    fig.suptitle(f"Topology vs ML metrics ({representation} representation)", fontsize=12)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def files_figure(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
+    """`study files`: columns saddles / average persistence; rows = the ML metrics the files carry, or,
+    when none, one row against the span (group means joined by lines) or against the group."""
+    plt = _plt()
+    groups = sorted({str(r["group"]) for r in rows})
+    colors = {g: group_color(g, k) for k, g in enumerate(groups)}
+    ml_rows = [(k, lbl) for k, lbl in (("test_accuracy", "test accuracy"), ("test_loss", "test loss"))
+               if np.isfinite(_floats([r.get(k) for r in rows])).any()]
+    spans = _floats([r.get("span") if isinstance(r.get("span"), (int, float)) else None for r in rows])
+    have_span = bool(np.isfinite(spans).all())
+    n_rows = max(1, len(ml_rows))
+    fig, axes = plt.subplots(n_rows, 2, figsize=(9.0, 3.6 * n_rows), squeeze=False)
+    for j, (tkey, tlabel) in enumerate(TOPO_COLUMNS):
+        t = _floats([r[tkey] for r in rows])
+        for i in range(n_rows):
+            ax = axes[i, j]
+            for g in groups:
+                sel = np.array([str(r["group"]) == g for r in rows])
+                if ml_rows:
+                    mkey, mlabel = ml_rows[i]
+                    y = _floats([r.get(mkey) for r in rows])
+                    ax.scatter(t[sel], y[sel], color=colors[g], label=g, edgecolors="k", linewidths=0.4)
+                    ax.set_xlabel(tlabel)
+                    ax.set_ylabel(mlabel)
+                elif have_span:
+                    xs = spans[sel]
+                    ax.scatter(xs, t[sel], color=colors[g], alpha=0.6, edgecolors="k", linewidths=0.3)
+                    ux = np.unique(xs)
+                    ax.plot(ux, [np.nanmean(t[sel][xs == u]) for u in ux], "-o", color=colors[g], label=f"{g} (mean)")
+                    ax.set_xlabel("span")
+                    ax.set_ylabel(tlabel)
+                    if spans_decades(spans):
+                        ax.set_xscale("log")
+                else:
+                    k = groups.index(g)
+                    ax.scatter(np.full(sel.sum(), k, dtype=float), t[sel], color=colors[g], edgecolors="k",
+                               linewidths=0.4, label=g)
+                    ax.set_xticks(range(len(groups)), groups, rotation=30, ha="right")
+                    ax.set_ylabel(tlabel)
+            if tkey == "average_persistence" and spans_decades(t):
+                ax.set_yscale("log") if not ml_rows else ax.set_xscale("log")
+            ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=8, loc="best")
+    fig.suptitle(f"Topology of {len(rows)} landscapes by group", fontsize=12)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def gallery(items: Sequence[tuple[Any, Any, Any]], path: str | Path) -> Path:
+    """The study's landscapes with their merge trees: items = (ModelSpec, Landscape, TopologyResult).
+
+    Residual models on the top two rows (landscape, merge tree), plain models below; one column per seed.
+    """
+    from . import plots_topology
+
+    plt = _plt()
+    seeds = sorted({spec.seed for spec, _l, _r in items}, key=lambda s: [spec.seed for spec, _, _ in items].index(s))
+    fig, axes = plt.subplots(4, len(seeds), figsize=(3.3 * len(seeds), 12.0), squeeze=False)
+    for spec, ls, result in items:
+        col = seeds.index(spec.seed)
+        row0 = 0 if spec.residual else 2
+        title = f"{'residual' if spec.residual else 'no residual'}, seed {spec.seed}"
+        plots_topology.draw_landscape(axes[row0, col], ls, result, title=title)
+        plots_topology.draw_merge_tree(axes[row0 + 1, col], result, title="merge tree")
+    fig.tight_layout()
+    return _save(fig, path, dpi=100)
