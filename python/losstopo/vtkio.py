@@ -206,9 +206,13 @@ def image_geometry(data: Any) -> tuple[tuple[int, ...], tuple[float, ...], tuple
 
 def points(data: Any) -> np.ndarray:
     """Point coordinates (P, 3) of any vtkDataSet."""
-    n = data.GetNumberOfPoints()
-    return np.array([data.GetPoint(i) for i in range(n)], dtype=np.float64) if data.IsA("vtkImageData") \
-        else np.array(_vtk().np.vtk_to_numpy(data.GetPoints().GetData()), dtype=np.float64)
+    if data.IsA("vtkImageData"):
+        (nx, ny, nz), o, s = image_geometry(data)
+        k, j, i = np.meshgrid(np.arange(nz), np.arange(ny), np.arange(nx), indexing="ij")
+        return np.stack([o[0] + s[0] * i.ravel(), o[1] + s[1] * j.ravel(), o[2] + s[2] * k.ravel()], axis=1)
+    if data.GetPoints() is None:
+        return np.zeros((0, 3), dtype=np.float64)
+    return np.array(_vtk().np.vtk_to_numpy(data.GetPoints().GetData()), dtype=np.float64).reshape(-1, 3)
 
 
 def line_edges(data: Any) -> np.ndarray:
@@ -231,3 +235,92 @@ def line_edges(data: Any) -> np.ndarray:
         elif len(ids) > 2:
             edges.extend(np.stack([ids, np.roll(ids, -1)], axis=1))
     return np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+
+
+VTK_VERTEX = 1
+
+
+def make_cells(points: np.ndarray, cells: np.ndarray, cell_type: int,
+               point_arrays: Mapping[str, np.ndarray] | None = None,
+               cell_arrays: Mapping[str, np.ndarray] | None = None, active: str | None = None,
+               active_cell: str | None = None, float32_points: bool = True) -> Any:
+    """A vtkUnstructuredGrid with cells (C, m) of one type (VTK_VERTEX, VTK_LINE, ...) over points (P, 1..3).
+
+    Points are float32 by default, as in TTK's outputs (vtkPoints' default type).
+    """
+    vtk = _vtk()
+    p = np.asarray(points, dtype=np.float64).reshape(len(points), -1)
+    pts3 = np.zeros((len(p), 3), dtype=np.float32 if float32_points else np.float64)
+    pts3[:, : min(3, p.shape[1])] = p[:, :3]
+    grid = vtk.dm.vtkUnstructuredGrid()
+    vpts = vtk.cc.vtkPoints()
+    vpts.SetData(vtk.np.numpy_to_vtk(pts3, deep=1))
+    grid.SetPoints(vpts)
+    cells = np.asarray(cells, dtype=np.int64)
+    cells = cells.reshape(len(cells), -1) if cells.size else np.zeros((0, 1), dtype=np.int64)
+    conn = np.empty((len(cells), cells.shape[1] + 1), dtype=np.int64)
+    conn[:, 0] = cells.shape[1]
+    conn[:, 1:] = cells
+    ca = vtk.dm.vtkCellArray()
+    ca.ImportLegacyFormat(vtk.np.numpy_to_vtkIdTypeArray(conn.ravel(), deep=1))
+    grid.SetCells(cell_type, ca)
+    _add_arrays(grid, point_arrays, cell_arrays)
+    if active:
+        grid.GetPointData().SetActiveScalars(active)
+    if active_cell:
+        grid.GetCellData().SetActiveScalars(active_cell)
+    return grid
+
+
+def set_field_data(data: Any, arrays: Mapping[str, np.ndarray]) -> None:
+    """Attach numpy arrays as field data (metadata that travels with the dataset into ParaView)."""
+    for name, values in arrays.items():
+        data.GetFieldData().AddArray(to_vtk_array(name, np.atleast_1d(values)))
+
+
+def field_arrays(data: Any) -> dict[str, np.ndarray]:
+    """All numeric field-data arrays of a dataset as numpy arrays (copies)."""
+    vtk = _vtk()
+    fd = data.GetFieldData()
+    out = {}
+    for i in range(fd.GetNumberOfArrays()):
+        arr = fd.GetArray(i)
+        if arr is not None and arr.GetName():
+            out[arr.GetName()] = np.array(vtk.np.vtk_to_numpy(arr))
+    return out
+
+
+def cell_arrays(data: Any) -> dict[str, np.ndarray]:
+    """All named numeric cell arrays of a dataset as numpy arrays (copies)."""
+    vtk = _vtk()
+    cd = data.GetCellData()
+    out = {}
+    for i in range(cd.GetNumberOfArrays()):
+        arr = cd.GetArray(i)
+        if arr is not None and arr.GetName():
+            out[arr.GetName()] = np.array(vtk.np.vtk_to_numpy(arr))
+    return out
+
+
+def make_table(columns: Mapping[str, Any]) -> Any:
+    """A one-row-per-entry vtkTable: numbers become numeric columns, text becomes string columns."""
+    vtk = _vtk()
+    table = vtk.dm.vtkTable()
+    for name, values in columns.items():
+        vals = np.atleast_1d(np.asarray(values))
+        if vals.dtype.kind in "biuf":
+            table.AddColumn(to_vtk_array(name, vals.astype(np.float64) if vals.dtype.kind == "b" else vals))
+        else:
+            col = vtk.cc.vtkStringArray()
+            col.SetName(name)
+            for v in vals.ravel():
+                col.InsertNextValue(str(v))
+            table.AddColumn(col)
+    return table
+
+
+def shallow_copy(data: Any) -> Any:
+    """A new dataset of the same type sharing the input's geometry and arrays (safe to add arrays to)."""
+    out = data.NewInstance()
+    out.ShallowCopy(data)
+    return out

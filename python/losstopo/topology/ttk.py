@@ -1,0 +1,223 @@
+"""TTK backend: the same TopologyResult, computed by TTK's own filters inside pvpython.
+
+When the TopologyToolKit plugin is installed for ParaView, `compute_topology_ttk` writes the domain
+with the (finite) scalar field to a temporary file and runs, in a pvpython subprocess:
+TTKTopologicalSimplificationByPersistence (only when simplifying; Minimum-Saddle, absolute
+threshold), the join tree (TTK 1.2 "TTKMergeandContourTreeFTM" with Tree Type "Join Tree"; newer
+TTKs' "TTKMergeTree" with Type "Join Tree" otherwise) and TTKPersistenceDiagram. Their outputs are
+read back and converted array by array into the built-in backend's types, so metrics, JSON, VTK
+outputs and pictures are produced by the same code whichever backend ran.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import names, vtkio
+from ..errors import LossTopoError
+from .types import Connectivity, GraphConnectivity, ImageConnectivity, JoinTree, PersistencePairs, TopologyResult
+
+INSTALL_HINT = ("install TTK for ParaView: `conda install -c conda-forge topologytoolkit` (then run losstopo "
+                "from that environment), or TTK's .deb packages for Ubuntu/Debian with ParaView from "
+                "https://github.com/topology-tool-kit/ttk/releases; or use --backend builtin")
+
+_PLUGIN_GLOBS = ("TopologyToolKit*.so", "libTopologyToolKit*.so", "TopologyToolKit/TopologyToolKit*.so")
+
+
+def _plugin_dirs() -> list[Path]:
+    dirs = [Path(p) for p in os.environ.get("PV_PLUGIN_PATH", "").split(os.pathsep) if p]
+    for prefix in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib", "/usr/local/lib",
+                   os.environ.get("CONDA_PREFIX", "") + "/lib"):
+        dirs.extend(Path(p) / "plugins" for p in glob.glob(f"{prefix}/paraview-*"))
+    return [d for d in dirs if d.is_dir()]
+
+
+def find_ttk_plugin() -> Path | None:
+    """The TopologyToolKit plugin library in a ParaView plugin folder, or None."""
+    for d in _plugin_dirs():
+        for pattern in _PLUGIN_GLOBS:
+            hits = sorted(d.glob(pattern)) + sorted(d.glob("*/" + pattern))
+            if hits:
+                return hits[0]
+    return None
+
+
+_PROBE = """
+from paraview.simple import LoadDistributedPlugin
+LoadDistributedPlugin("TopologyToolKit", remote=False, ns=globals())
+import paraview.simple as s
+print("TTK-OK" if hasattr(s, "TTKPersistenceDiagram") else "TTK-MISSING")
+"""
+
+
+@functools.lru_cache(maxsize=1)
+def ttk_available() -> bool:
+    """Whether pvpython can load TTK. Cheap when TTK is absent (a file search); one pvpython probe
+    (a few seconds, cached for the process) when a plugin library is found.
+
+    LOSSTOPO_TTK=0 forces False, LOSSTOPO_TTK=1 skips the probe.
+    """
+    forced = os.environ.get("LOSSTOPO_TTK")
+    if forced in ("0", "1"):
+        return forced == "1"
+    if find_ttk_plugin() is None:
+        return False
+    try:
+        from ..paraview_env import find_executable, paraview_environment
+
+        out = subprocess.run([find_executable("pvpython"), "-c", _PROBE], capture_output=True, text=True,
+                             timeout=120, env=paraview_environment())
+    except (LossTopoError, OSError, subprocess.TimeoutExpired):
+        return False
+    return "TTK-OK" in out.stdout
+
+
+def require_ttk() -> None:
+    """Raise the one-line install hint unless TTK can be used."""
+    if not ttk_available():
+        raise LossTopoError("--backend ttk needs TTK (TopologyToolKit) loaded in ParaView, and it was not found",
+                            INSTALL_HINT)
+
+
+_SCRIPT = r'''
+import sys
+from paraview.simple import *
+LoadDistributedPlugin("TopologyToolKit", remote=False, ns=globals())
+src_path, out_dir, threshold, array = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+reader = (XMLImageDataReader if src_path.endswith(".vti") else XMLUnstructuredGridReader)(FileName=[src_path])
+src = reader
+if threshold > 0:
+    src = TTKTopologicalSimplificationByPersistence(Input=reader)
+    src.InputArray = ["POINTS", array]
+    try:
+        src.PairType = "Minimum-Saddle"
+    except Exception:
+        pass
+    src.PersistenceThreshold = threshold
+    src.ThresholdIsAbsolute = 1
+ext = ".vti" if src_path.endswith(".vti") else ".vtu"
+SaveData(out_dir + "/simplified" + ext, proxy=src)
+if "TTKMergeandContourTreeFTM" in globals():
+    tree = TTKMergeandContourTreeFTM(Input=src)
+    tree.ScalarField = ["POINTS", array]
+    tree.TreeType = "Join Tree"
+    tree.SuperArcSamplingLevel = 0
+else:
+    tree = TTKMergeTree(Input=src)
+    tree.ScalarArray = ["POINTS", array]
+    tree.Type = "Join Tree"
+SaveData(out_dir + "/nodes.vtu", proxy=OutputPort(tree, 0))
+SaveData(out_dir + "/arcs.vtu", proxy=OutputPort(tree, 1))
+SaveData(out_dir + "/segmentation" + ext, proxy=OutputPort(tree, 2))
+diagram = TTKPersistenceDiagram(Input=src)
+diagram.ScalarField = ["POINTS", array]
+SaveData(out_dir + "/diagram.vtu", proxy=diagram)
+print("TTK-DONE")
+'''
+
+
+def _domain(values: np.ndarray, connectivity: Connectivity) -> Any:
+    if isinstance(connectivity, ImageConnectivity):
+        n = len(connectivity.dims)
+        return vtkio.make_image(connectivity.dims, connectivity.origin or (0.0,) * n,
+                                connectivity.spacing or (1.0,) * n, {names.LOSS: values}, active=names.LOSS)
+    pts = connectivity.points if connectivity.points is not None else np.zeros((connectivity.n_vertices, 3))
+    return vtkio.make_graph(pts, connectivity.edges, {names.LOSS: values}, active=names.LOSS)
+
+
+def compute_topology_ttk(values: np.ndarray, connectivity: Connectivity, simplify: float = 0.0,
+                         simplify_relative: bool = False, timeout: int = 3600) -> TopologyResult:
+    """TopologyResult from TTK's filters (see the module docstring); needs TTK, else a LossTopoError."""
+    from ..paraview_env import find_executable, paraview_environment
+    from .simplify import absolute_threshold
+
+    require_ttk()
+    v = np.ascontiguousarray(values, dtype=np.float64).ravel()
+    if v.size != connectivity.n_vertices or not np.all(np.isfinite(v)):
+        raise LossTopoError("the TTK backend needs one finite value per vertex",
+                            "apply losstopo.finite.finite_version first")
+    threshold = absolute_threshold(v, simplify, simplify_relative)
+    ext = ".vti" if isinstance(connectivity, ImageConnectivity) else ".vtu"
+    with tempfile.TemporaryDirectory(prefix="losstopo-ttk-") as tmp:
+        src = Path(tmp) / f"input{ext}"
+        vtkio.write(src, _domain(v, connectivity))
+        script = Path(tmp) / "run_ttk.py"
+        script.write_text(_SCRIPT)
+        try:
+            out = subprocess.run([find_executable("pvpython"), str(script), str(src), tmp, repr(threshold),
+                                  names.LOSS], capture_output=True, text=True, timeout=timeout,
+                                 env=paraview_environment())
+        except subprocess.TimeoutExpired:
+            raise LossTopoError(f"TTK did not finish within {timeout} s", "use --backend builtin") from None
+        if "TTK-DONE" not in out.stdout:
+            last = (out.stderr.strip().splitlines() or ["no output"])[-1]
+            raise LossTopoError(f"TTK failed in pvpython ({last})", "use --backend builtin or check the TTK install")
+        simplified = vtkio.scalar_field(vtkio.read(Path(tmp) / f"simplified{ext}"), names.LOSS, "TTK output")
+        tree = join_tree_from_ttk(vtkio.read(Path(tmp) / "nodes.vtu"), vtkio.read(Path(tmp) / "arcs.vtu"),
+                                  vtkio.read(Path(tmp) / f"segmentation{ext}"), simplified)
+        pairs = pairs_from_ttk(vtkio.read(Path(tmp) / "diagram.vtu"), simplified)
+    n_comp = int((~pairs.finite).sum()) or 1
+    return TopologyResult(values=simplified, connectivity=connectivity, pairs=pairs, tree=tree,
+                          n_vertices=connectivity.n_vertices, simplify_threshold=threshold, n_components=n_comp)
+
+
+def _array(arrays: dict[str, np.ndarray], *candidates: str) -> np.ndarray:
+    for name in candidates:
+        if name in arrays:
+            return np.asarray(arrays[name])
+    raise LossTopoError(f"TTK output lacks the array {candidates[0]!r}", "check the TTK version (1.2 or newer)")
+
+
+def join_tree_from_ttk(nodes: Any, arcs: Any, segmentation: Any, values: np.ndarray) -> JoinTree:
+    """JoinTree from ttkFTMTree's three outputs (direct arcs), scalars looked up exactly in `values`."""
+    pa, ca, sa = vtkio.point_arrays(nodes), vtkio.cell_arrays(arcs), vtkio.point_arrays(segmentation)
+    node_id = _array(pa, names.NODE_ID).astype(np.int64)
+    order = np.argsort(node_id, kind="stable")
+    vertex = _array(pa, names.VERTEX_ID).astype(np.int64)[order]
+    seg_id = _array(ca, names.SEGMENTATION_ID).astype(np.int64)
+    arc_order = np.argsort(seg_id, kind="stable")
+    up = _array(ca, names.UP_NODE_ID).astype(np.int64)[arc_order]
+    down = _array(ca, names.DOWN_NODE_ID).astype(np.int64)[arc_order]
+    seg = _array(sa, names.SEGMENTATION_ID).astype(np.int64)
+    region_type = _array(sa, names.REGION_TYPE).astype(np.int8)
+    arc_type = np.zeros(len(up), dtype=np.int8)
+    ok = (seg >= 0) & (seg < len(up))
+    arc_type[seg[ok]] = region_type[ok]
+    return JoinTree(
+        node_vertex=vertex,
+        node_type=_array(pa, names.CRITICAL_TYPE, "NodeType").astype(np.int8)[order],
+        node_scalar=np.asarray(values, dtype=np.float64)[vertex],
+        node_region_size=_array(pa, names.REGION_SIZE).astype(np.int64)[order],
+        node_region_span=_array(pa, names.REGION_SPAN).astype(np.float64)[order],
+        arcs=np.stack([up, down], axis=1),
+        arc_region_size=_array(ca, names.REGION_SIZE).astype(np.int64)[arc_order],
+        arc_region_span=_array(ca, names.REGION_SPAN).astype(np.float64)[arc_order],
+        segmentation=seg, region_type=region_type, arc_region_type=arc_type)
+
+
+def pairs_from_ttk(diagram: Any, values: np.ndarray) -> PersistencePairs:
+    """The 0-dimensional pairs of a TTK persistence diagram in PersistencePairs' order."""
+    pa, ca = vtkio.point_arrays(diagram), vtkio.cell_arrays(diagram)
+    pid = _array(ca, names.PAIR_IDENTIFIER).astype(np.int64)
+    ptype = _array(ca, names.PAIR_TYPE).astype(np.int64)
+    finite = _array(ca, names.IS_FINITE).astype(bool)
+    vid = _array(pa, names.VERTEX_SCALAR_FIELD).astype(np.int64)
+    cells = np.flatnonzero((pid >= 0) & (ptype == 0))
+    bv, dv = vid[2 * cells], vid[2 * cells + 1]
+    v = np.asarray(values, dtype=np.float64)
+    birth, death, fin = v[bv], v[dv], finite[cells]
+    ess = np.flatnonzero(~fin)
+    ess = ess[np.lexsort((bv[ess], birth[ess]))]  # the global pair (lowest minimum) first
+    fins = np.flatnonzero(fin)
+    fins = fins[np.lexsort((bv[fins], -(death[fins] - birth[fins])))]
+    sel = np.concatenate([ess, fins]).astype(np.int64)
+    return PersistencePairs(birth_vertex=bv[sel], death_vertex=dv[sel], birth=birth[sel], death=death[sel],
+                            finite=fin[sel])

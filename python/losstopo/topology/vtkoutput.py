@@ -1,0 +1,212 @@
+"""TopologyResult -> VTK datasets in TTK's exact output layout, so any ParaView pipeline or state
+file works whichever backend computed the topology.
+
+Layouts follow TTK's adapters (topology-tool-kit/ttk):
+* merge tree = ttkFTMTree's three ports (ttkFTMStructures.h NodeData / ArcData / VertData, "direct"
+  arcs, i.e. Arc Sampling 0): nodes, arcs and the segmented input;
+* persistence diagram = ttkPersistenceDiagramUtils.cpp DiagramToVTU (not embedded in the domain):
+  one VTK_LINE per pair from (birth, birth) to (birth, death), then the diagonal cell from the first
+  point to the pair with the highest birth, PairIdentifier -1, PairType -1, IsFinite 0,
+  Persistence = 2 x the global pair's persistence, Birth 0.
+Integer arrays are 32-bit (TTK's ttkSimplexIdTypeArray without 64-bit ids), Scalar on tree outputs
+is float32, Persistence/Birth have the input's type (float64 here), points are float32.
+
+Differences to TTK, all on purpose: node points carry VTK_VERTEX cells (TTK's have none, so they
+render only through Glyphs); the diagram holds the 0-dimensional pairs only (TTK's default backend
+adds saddle-maximum pairs), so its diagonal ends at the highest minimum.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from .. import names, vtkio
+from ..names import CriticalType
+from .types import GraphConnectivity, ImageConnectivity, TopologyResult
+
+
+def domain_points(result: TopologyResult, dataset: Any | None = None) -> np.ndarray:
+    """(V, 3) positions of the input vertices: the dataset's points, else the connectivity's geometry."""
+    if dataset is not None:
+        return vtkio.points(dataset)
+    conn = result.connectivity
+    if isinstance(conn, ImageConnectivity):
+        return conn.points()
+    pts = np.zeros((result.n_vertices, 3), dtype=np.float64)
+    if isinstance(conn, GraphConnectivity) and conn.points is not None:
+        p = np.asarray(conn.points, dtype=np.float64).reshape(result.n_vertices, -1)
+        pts[:, : min(3, p.shape[1])] = p[:, :3]
+    return pts
+
+
+def domain_dataset(result: TopologyResult, array: str = names.LOSS) -> Any:
+    """A vtkImageData / graph vtkUnstructuredGrid of the result's domain carrying its values."""
+    conn = result.connectivity
+    arrays = {array: np.asarray(result.values, dtype=np.float64)}
+    if isinstance(conn, ImageConnectivity):
+        n = len(conn.dims)
+        return vtkio.make_image(conn.dims, conn.origin or (0.0,) * n, conn.spacing or (1.0,) * n, arrays,
+                                active=array)
+    return vtkio.make_graph(domain_points(result), conn.edges, arrays, active=array)
+
+
+def domain_dimension(result: TopologyResult) -> int:
+    """Dimension of the domain as TTK sees it: number of non-trivial image axes, 1 for graphs."""
+    conn = result.connectivity
+    if isinstance(conn, ImageConnectivity):
+        return max(1, sum(1 for d in conn.dims if d > 1))
+    return 1
+
+
+def merge_tree_vtk(result: TopologyResult, dataset: Any | None = None) -> tuple[Any, Any, Any]:
+    """(nodes, arcs, segmentation) like ttkFTMTree's output ports 0, 1 and 2 (Join Tree)."""
+    tree = result.tree
+    pts = domain_points(result, dataset)
+    values = np.asarray(result.values, dtype=np.float64)
+    nv = np.asarray(tree.node_vertex, dtype=np.int64)
+
+    nodes = vtkio.make_cells(
+        pts[nv], np.arange(len(nv)).reshape(-1, 1), vtkio.VTK_VERTEX,
+        point_arrays={
+            names.NODE_ID: np.arange(len(nv), dtype=np.int32),
+            names.SCALAR: values[nv].astype(np.float32),
+            names.VERTEX_ID: nv.astype(np.int32),
+            names.CRITICAL_TYPE: np.asarray(tree.node_type, dtype=np.int32),
+            names.REGION_SIZE: np.asarray(tree.node_region_size, dtype=np.int32),
+            names.REGION_SPAN: np.trunc(np.asarray(tree.node_region_span, dtype=np.float64)).astype(np.int32),
+        },
+        active=names.CRITICAL_TYPE)
+
+    arcs = _arcs_vtk(tree.arcs, nv, pts, values, tree.arc_region_size, tree.arc_region_span)
+
+    base = dataset if dataset is not None else domain_dataset(result)
+    segmentation = vtkio.shallow_copy(base)
+    pd = segmentation.GetPointData()
+    seg = np.asarray(tree.segmentation, dtype=np.int64)
+    for name, arr in {
+        names.SEGMENTATION_ID: seg.astype(np.int32),
+        names.REGION_SIZE: _per_vertex(seg, tree.arc_region_size, 0).astype(np.int32),
+        names.REGION_SPAN: _per_vertex(seg, tree.arc_region_span, 0.0).astype(np.float64),
+        names.REGION_TYPE: np.asarray(tree.region_type, dtype=np.int8),
+    }.items():
+        pd.AddArray(vtkio.to_vtk_array(name, arr))
+    pd.SetActiveScalars(names.SEGMENTATION_ID)
+    return nodes, arcs, segmentation
+
+
+def _per_vertex(seg: np.ndarray, per_arc: np.ndarray, fill: float) -> np.ndarray:
+    per_arc = np.asarray(per_arc)
+    out = np.full(seg.shape, fill, dtype=per_arc.dtype if per_arc.size else np.float64)
+    ok = seg >= 0
+    out[ok] = per_arc[seg[ok]]
+    return out
+
+
+def _arcs_vtk(arcs: np.ndarray, node_vertex: np.ndarray, pts: np.ndarray, values: np.ndarray,
+              region_size: np.ndarray, region_span: np.ndarray) -> Any:
+    """ttkFTMTree port 1 with direct arcs: a point per node vertex in order of first use (down, then up)."""
+    arcs = np.asarray(arcs, dtype=np.int64).reshape(-1, 2)  # [upNodeId, downNodeId]
+    point_of_node: dict[int, int] = {}
+    order: list[int] = []
+    cells = np.empty((len(arcs), 2), dtype=np.int64)
+    for a, (up, down) in enumerate(arcs):
+        for slot, node in ((0, int(down)), (1, int(up))):
+            if node not in point_of_node:
+                point_of_node[node] = len(order)
+                order.append(node)
+            cells[a, slot] = point_of_node[node]
+    verts = node_vertex[np.asarray(order, dtype=np.int64)] if order else np.zeros(0, dtype=np.int64)
+    return vtkio.make_cells(
+        pts[verts], cells, vtkio.VTK_LINE,
+        point_arrays={names.SCALAR: values[verts].astype(np.float32),
+                      names.MASK_SCALAR_FIELD: np.zeros(len(verts), dtype=np.int8)},
+        cell_arrays={names.SEGMENTATION_ID: np.arange(len(arcs), dtype=np.int32),
+                     names.UP_NODE_ID: arcs[:, 0].astype(np.int32),
+                     names.DOWN_NODE_ID: arcs[:, 1].astype(np.int32),
+                     names.REGION_SIZE: np.asarray(region_size, dtype=np.int32),
+                     names.REGION_SPAN: np.asarray(region_span, dtype=np.float64)},
+        active_cell=names.SEGMENTATION_ID)
+
+
+def ttk_pair_order(result: TopologyResult) -> np.ndarray:
+    """Indices of result.pairs in TTK's diagram order: the global pair first, then by birth (then vertex)."""
+    p = result.pairs
+    n = len(p)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    rest = np.arange(1, n)
+    rest = rest[np.lexsort((p.birth_vertex[rest], p.birth[rest]))]
+    return np.concatenate([[0], rest]).astype(np.int64)
+
+
+def pair_death_types(result: TopologyResult) -> np.ndarray:
+    """CriticalType of each pair's death vertex as TTK reports it.
+
+    Essential pairs die at a maximum; finite 0-dim pairs at a 1-saddle, which on a 1-dimensional
+    domain (graphs, 1-D images) is a maximum (TTK's knn8_scatter_800 reference shows type 3).
+    """
+    finite = np.asarray(result.pairs.finite, dtype=bool)
+    saddle = CriticalType.MAXIMUM if domain_dimension(result) == 1 else CriticalType.SADDLE1
+    return np.where(finite, int(saddle), int(CriticalType.MAXIMUM)).astype(np.int32)
+
+
+def persistence_diagram_vtk(result: TopologyResult, dataset: Any | None = None) -> Any:
+    """TTK PersistenceDiagram's output (0-dimensional pairs, not embedded) plus its diagonal cell."""
+    p = result.pairs
+    order = ttk_pair_order(result)
+    n = len(order)
+    birth = np.asarray(p.birth, dtype=np.float64)[order]
+    death = np.asarray(p.death, dtype=np.float64)[order]
+    bv = np.asarray(p.birth_vertex, dtype=np.int64)[order]
+    dv = np.asarray(p.death_vertex, dtype=np.int64)[order]
+    dtype_ = pair_death_types(result)[order]
+    pts_domain = domain_points(result, dataset)
+
+    points = np.zeros((2 * n, 3), dtype=np.float64)
+    points[0::2, 0] = birth
+    points[0::2, 1] = birth
+    points[1::2, 0] = birth
+    points[1::2, 1] = death
+    vertex_ids = np.empty(2 * n, dtype=np.int32)
+    vertex_ids[0::2], vertex_ids[1::2] = bv, dv
+    ctype = np.empty(2 * n, dtype=np.int32)
+    ctype[0::2], ctype[1::2] = int(CriticalType.MINIMUM), dtype_
+    coords = np.empty((2 * n, 3), dtype=np.float32)
+    coords[0::2], coords[1::2] = pts_domain[bv], pts_domain[dv]
+
+    cells = np.stack([np.arange(0, 2 * n, 2), np.arange(1, 2 * n, 2)], axis=1)
+    pers = death - birth
+    if n:
+        last = int(np.argmax(birth))  # first pair with the highest birth, like std::max_element
+        cells = np.vstack([cells, [[0, 2 * last]]])
+    diag_pers = [2.0 * pers[0]] if n else []
+    return vtkio.make_cells(
+        points, cells, vtkio.VTK_LINE,
+        point_arrays={names.VERTEX_SCALAR_FIELD: vertex_ids, names.CRITICAL_TYPE: ctype,
+                      names.COORDINATES: coords},
+        cell_arrays={
+            names.PAIR_IDENTIFIER: np.concatenate([np.arange(n), [-1] if n else []]).astype(np.int32),
+            names.PAIR_TYPE: np.concatenate([np.zeros(n), [-1] if n else []]).astype(np.int32),
+            names.PERSISTENCE: np.concatenate([pers, diag_pers]).astype(np.float64),
+            names.BIRTH: np.concatenate([birth, [0.0] if n else []]).astype(np.float64),
+            names.IS_FINITE: np.concatenate([np.asarray(p.finite, dtype=bool)[order],
+                                             [False] if n else []]).astype(np.uint8),
+        })
+
+
+def metrics_table(metrics: Mapping[str, Any]) -> Any:
+    """vtkTable with one column per scalar metric and one row (for spreadsheet and chart views).
+
+    Numbers and booleans become numeric columns, text a string column; lists and dicts are skipped.
+    """
+    columns = {}
+    for key, value in metrics.items():
+        if isinstance(value, (bool, np.bool_, int, np.integer)):
+            columns[key] = np.array([int(value)], dtype=np.int64)
+        elif isinstance(value, (float, np.floating)) or value is None:
+            columns[key] = np.array([np.nan if value is None else float(value)], dtype=np.float64)
+        elif isinstance(value, str):
+            columns[key] = np.array([value])
+    return vtkio.make_table(columns)
