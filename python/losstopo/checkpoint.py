@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import pickle
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +47,11 @@ def _plain(obj: Any) -> Any:
         return {str(k): _plain(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_plain(v) for v in obj]
-    if obj is None or isinstance(obj, (bool, int, float, str)):
+    if obj is None or isinstance(obj, bool):
         return obj
+    for t in (int, float, str):  # also subclasses such as torch's TorchVersion, stored as the plain type
+        if isinstance(obj, t):
+            return t(obj)
     if isinstance(obj, os.PathLike):
         return str(obj)
     if hasattr(obj, "item"):  # numpy / torch scalars
@@ -70,7 +74,7 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, info: dict[str, A
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "torch_version": torch.__version__,
+        "torch_version": str(torch.__version__),
         "info": _plain({"model_kwargs": {}, **info}),
         "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
     }
@@ -95,6 +99,9 @@ def _read_payload(path: Path) -> tuple[dict[str, Any], str]:
     try:
         payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many types for bad bytes; all mean the same to the user
+        if data[:2] == b"PK" and isinstance(e, pickle.UnpicklingError):
+            raise LossTopoError(f"{path} is a PyTorch file but not a losstopo checkpoint (it holds Python objects "
+                                "beyond tensors and plain data)", fix) from None
         if data[:2] == b"PK":
             raise LossTopoError(f"checkpoint {path} is truncated or corrupt ({type(e).__name__})",
                                 "train it again or copy it again") from None

@@ -76,6 +76,7 @@ class _CifarUnpickler(pickle.Unpickler):
         ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
         ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
         ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("_codecs", "encode"),  # how protocol-2 pickles spell bytes
     }
 
     def find_class(self, module: str, name: str) -> Any:
@@ -165,13 +166,17 @@ def subset_indices(n: int, samples: int | None, seed: int = SPLIT_SEED) -> torch
     """Indices of the first `samples` of a fixed seeded permutation of range(n); None means all."""
     if samples is None:
         return None
-    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
-        raise LossTopoError(f"samples must be a positive integer, got {samples!r}", "pass --samples N with N >= 1")
+    _check_samples(samples)
     if samples > n:
         raise LossTopoError(f"asked for {samples} samples but only {n} exist",
                             f"pass --samples {n} or fewer (or omit it to use all)")
     g = torch.Generator().manual_seed(seed)
     return torch.randperm(n, generator=g)[: int(samples)]
+
+
+def _check_samples(samples: Any) -> None:
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
+        raise LossTopoError(f"samples must be a positive integer, got {samples!r}", "pass --samples N with N >= 1")
 
 
 def load_dataset(name: str, split: str, root: str | None = None,
@@ -198,7 +203,7 @@ def as_tensors(dataset_or_loader: Any, samples: int | None = None) -> tuple[torc
     Unlike `load_dataset`, `samples` takes the first N in the source's own order (a DataLoader decides it).
     """
     if samples is not None:
-        subset_indices(10**18, samples)  # validates the value
+        _check_samples(samples)
     if isinstance(dataset_or_loader, (tuple, list)) and len(dataset_or_loader) == 2 \
             and all(isinstance(t, torch.Tensor) for t in dataset_or_loader):
         x, y = dataset_or_loader
