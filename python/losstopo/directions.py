@@ -10,7 +10,8 @@ running statistics are never part of it, so they are never perturbed). Kinds (th
 - `hessian` top-k Hessian eigenvectors from losstopo.hessian (unit norm, mutually orthogonal); no
             normalisation by default, so coordinates are Euclidean distances in parameter space.
 
-1-D tensors (biases, BatchNorm weight/bias) are zeroed by default (Li et al.'s `--xignore biasbn`); with
+1-D tensors (biases, BatchNorm weight/bias) of random/filter directions are zeroed by default (Li et al.'s
+`--xignore biasbn`); Hessian eigenvectors keep them (zeroing would break the eigenvector). With
 keep_1d=True they follow Li et al.'s code: under filter/layer normalisation they are *copied from the
 weights* (d = w, i.e. the same relative scale as a normalised weight row), under `none` they keep their
 Gaussian values. Optional Gram-Schmidt makes the directions orthonormal over the flattened vector of all
@@ -34,6 +35,7 @@ from .fileio import atomic_path
 KINDS = ("random", "filter", "hessian")
 NORMS = ("filter", "layer", "none")
 DEFAULT_NORM = {"random": "layer", "filter": "filter", "hessian": "none"}
+DEFAULT_KEEP_1D = {"random": False, "filter": False, "hessian": True}
 FORMAT = "losstopo-directions-1"
 
 Direction = dict[str, torch.Tensor]
@@ -133,7 +135,7 @@ def orthonormalize(directions: list[Direction]) -> list[Direction]:
 
 
 def make_directions(model: nn.Module, kind: str = "filter", dims: int = 2, seed: int = 0,
-                    norm: str | None = None, keep_1d: bool = False, orthogonalize: bool = False,
+                    norm: str | None = None, keep_1d: bool | None = None, orthogonalize: bool = False,
                     data: tuple[torch.Tensor, torch.Tensor] | None = None) -> Directions:
     """`dims` directions of `kind` for `model` (deterministic in `seed`); `data` is needed for hessian."""
     if kind not in KINDS:
@@ -141,6 +143,7 @@ def make_directions(model: nn.Module, kind: str = "filter", dims: int = 2, seed:
     if dims not in (1, 2, 3):
         raise LossTopoError(f"dims must be 1, 2 or 3, not {dims}", "pass --dims 1, 2 or 3")
     norm = norm or DEFAULT_NORM[kind]
+    keep_1d = DEFAULT_KEEP_1D[kind] if keep_1d is None else bool(keep_1d)
     weights = {n: w.cpu() for n, w in parameter_dict(model).items()}
     if kind == "hessian":
         raw = _hessian_raw(model, data, dims, seed)

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from . import names
-from .directions import DEFAULT_NORM, KINDS, NORMS, Directions, load_directions, make_directions, save_directions
+from .directions import DEFAULT_KEEP_1D, DEFAULT_NORM, KINDS, NORMS, Directions, load_directions, make_directions, save_directions
 from .errors import LossTopoError
 from .evaluate import STRATEGIES, EvalConfig, cache_root, evaluate_coords, grid_coords
 from .fileio import ensure_output_dir
@@ -68,9 +68,9 @@ def compute_landscape(checkpoint: str | os.PathLike, *, directions: str = "filte
                       out_dir: str | os.PathLike | None = None, resume: bool = True, device: str = "cpu",
                       progress: Callable[[float], None] | None = None, show_progress: bool = True,
                       coords: np.ndarray | None = None, directions_file: str | os.PathLike | None = None,
-                      norm: str | None = None, keep_1d: bool = False, orthogonalize: bool = False,
+                      norm: str | None = None, keep_1d: bool | None = None, orthogonalize: bool = False,
                       strategy: str = "auto", compile: bool | str = "auto", batch_size: int = 512,
-                      distributed: bool = False) -> Landscape:
+                      chunk_points: int | None = None, distributed: bool = False) -> Landscape:
     """The loss landscape of a checkpoint around its weights (stages 1-2), written to `out_dir`.
 
     With out_dir=None the folder is a cache under $LOSSTOPO_CACHE or ~/.cache/losstopo/landscapes/, keyed
@@ -102,10 +102,12 @@ def compute_landscape(checkpoint: str | os.PathLike, *, directions: str = "filte
         raise LossTopoError(f"samples must be a positive integer, not {samples}", "pass --samples N >= 1")
     ckpt = load_checkpoint(checkpoint)
     settings = {"version": SETTINGS_VERSION, "checkpoint_sha256": ckpt.sha256, "directions": directions,
-                "norm": norm or DEFAULT_NORM[directions], "keep_1d": keep_1d, "orthogonalize": orthogonalize,
+                "norm": norm or DEFAULT_NORM[directions],
+                "keep_1d": DEFAULT_KEEP_1D[directions] if keep_1d is None else bool(keep_1d),
+                "orthogonalize": orthogonalize,
                 "seed": int(seed), "dims": dims, "resolution": list(res) if res else None, "span": the_span,
                 "coords": hashlib.sha256(grid.tobytes()).hexdigest(), "samples": samples, "device": device,
-                "strategy": strategy, "compile": compile, "batch_size": batch_size,
+                "strategy": strategy, "compile": compile, "batch_size": batch_size, "chunk_points": chunk_points,
                 "directions_file": _file_digest(directions_file)}
     settings_key = _digest(settings)
     if out_dir is None:
@@ -121,11 +123,12 @@ def compute_landscape(checkpoint: str | os.PathLike, *, directions: str = "filte
         return run_distributed(ckpt, out, grid, res, the_span, settings, settings_key, resume=resume,
                                directions_file=directions_file, samples=samples, device=device,
                                strategy=strategy, compile=compile, batch_size=batch_size,
-                               show_progress=show_progress, progress=progress)
+                               chunk_points=chunk_points, show_progress=show_progress, progress=progress)
     t0 = time.perf_counter()
     X, y, data_name = _eval_data(ckpt.info, samples)
     dirs = obtain_directions(ckpt.model, out, settings, X, y, resume, directions_file)
-    cfg = EvalConfig(device=device, strategy=strategy, batch_size=batch_size, compile=compile)
+    cfg = EvalConfig(device=device, strategy=strategy, batch_size=batch_size, compile=compile,
+                     chunk_points=chunk_points)
     loss, acc, info = evaluate_coords(ckpt.model, dirs.tensors, grid, X, y, cfg, out_dir=out,
                                       key={"settings": settings_key}, resume=resume, progress=progress,
                                       show_progress=show_progress)
@@ -227,7 +230,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="random = layer-normalised Gaussian, filter = filter-normalised Gaussian (Li et al.), "
                         "hessian = top Hessian eigenvectors (default filter)")
     p.add_argument("--norm", choices=NORMS, default=None, help="override the normalisation of --directions")
-    p.add_argument("--keep-1d", action="store_true", help="perturb biases/BatchNorm too (default: zeroed)")
+    p.add_argument("--keep-1d", action="store_const", const=True, default=None,
+                   help="perturb biases/BatchNorm too (default: zeroed, except for hessian)")
     p.add_argument("--orthonormalize", action="store_true", help="Gram-Schmidt the directions (unit norm)")
     p.add_argument("--directions-file", default=None, help="reuse DIR/directions.pt of an earlier landscape")
     p.add_argument("--resolution", type=int, default=41, help="points per axis (default 41)")
@@ -242,6 +246,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--compile", default="auto", choices=("auto", "on", "off"),
                    help="torch.compile the forward (auto: for runs long enough to pay the ~12 s)")
     p.add_argument("--batch-size", type=int, default=512, help="evaluation batch size (default 512)")
+    p.add_argument("--chunk-points", type=int, default=None, help="points per saved chunk (default: ~seconds)")
     p.add_argument("--distributed", action="store_true", help="shard across torchrun processes")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -254,6 +259,8 @@ def run(args: argparse.Namespace) -> int:
         raise LossTopoError(f"span must be a positive number, not {args.span}", "pass --span > 0")
     if args.batch_size < 1:
         raise LossTopoError(f"batch size must be positive, not {args.batch_size}", "pass --batch-size >= 1")
+    if args.chunk_points is not None and args.chunk_points < 1:
+        raise LossTopoError(f"chunk size must be positive, not {args.chunk_points}", "pass --chunk-points >= 1")
     coords = load_coords(args.coords) if args.coords else None
     ensure_output_dir(args.out)
     comp = {"auto": "auto", "on": True, "off": False}[args.compile]
@@ -262,7 +269,7 @@ def run(args: argparse.Namespace) -> int:
                            resume=args.resume, device=args.device, show_progress=not args.quiet, coords=coords,
                            directions_file=args.directions_file, norm=args.norm, keep_1d=args.keep_1d,
                            orthogonalize=args.orthonormalize, strategy=args.strategy, compile=comp,
-                           batch_size=args.batch_size, distributed=args.distributed)
+                           batch_size=args.batch_size, chunk_points=args.chunk_points, distributed=args.distributed)
     if ls is None:  # a non-zero rank of a distributed run
         return 0
     m = ls.meta
