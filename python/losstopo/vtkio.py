@@ -139,8 +139,16 @@ def read(path: str | os.PathLike) -> Any:
     cls = readers.get(path.suffix.lower())
     if cls is None:
         raise LossTopoError(f"unsupported file type {path.suffix!r} for {path}", "pass a .vti or .vtu file")
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise LossTopoError(f"input file {path} is empty", "recompute or re-export it")
+    # VTK's XML readers zero-fill a truncated appended-data section without any error or warning,
+    # so a cut-off file would silently read as valid: every complete file ends with </VTKFile>.
+    with open(path, "rb") as f:
+        f.seek(max(0, size - 512))
+        if b"</VTKFile>" not in f.read():
+            raise LossTopoError(f"input file {path} is truncated (no closing </VTKFile>)",
+                                "recompute or re-export it")
     from vtkmodules.vtkCommonCore import vtkCommand
 
     reader = cls()
@@ -208,7 +216,8 @@ def points(data: Any) -> np.ndarray:
     """Point coordinates (P, 3) of any vtkDataSet."""
     if data.IsA("vtkImageData"):
         (nx, ny, nz), o, s = image_geometry(data)
-        k, j, i = np.meshgrid(np.arange(nz), np.arange(ny), np.arange(nx), indexing="ij")
+        e = data.GetExtent()  # point (i, j, k) lies at origin + spacing * (extent start + index)
+        k, j, i = np.meshgrid(np.arange(nz) + e[4], np.arange(ny) + e[2], np.arange(nx) + e[0], indexing="ij")
         return np.stack([o[0] + s[0] * i.ravel(), o[1] + s[1] * j.ravel(), o[2] + s[2] * k.ravel()], axis=1)
     if data.GetPoints() is None:
         return np.zeros((0, 3), dtype=np.float64)
