@@ -132,7 +132,8 @@ def hessian_directions(model: nn.Module, X: torch.Tensor, y: torch.Tensor, k: in
     """Top-k Hessian eigenvectors as directions: one tensor per entry of `model.parameters()`.
 
     Parameters that do not require grad get zero tensors, so each direction lines up with
-    `list(model.parameters())`. Not normalised beyond PyHessian's unit norm; callers orthonormalise.
+    `list(model.parameters())`. Each has unit norm; they are orthogonal only as far as the power iteration
+    converged (PyHessian returns the normalised H v of the last step), so callers orthonormalise.
     """
     _, vectors = hessian_top_eigen(model, X, y, k=k, max_iter=max_iter, tol=tol, seed=seed)
     out = []
