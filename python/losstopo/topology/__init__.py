@@ -6,6 +6,8 @@ result's arrays (TTK FTM's layout), builtin.py the algorithm, simplify.py the si
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from ..errors import LossTopoError
@@ -18,15 +20,16 @@ __all__ = ["compute_topology", "ImageConnectivity", "GraphConnectivity", "Topolo
            "PersistencePairs", "Connectivity", "IMAGE_OFFSETS"]
 
 
-def _points(connectivity: Connectivity) -> np.ndarray | None:
+def _point_lookup(connectivity: Connectivity) -> Callable[[np.ndarray], np.ndarray] | None:
+    """A function from vertex ids to (k, 3) coordinates (for RegionSpan), or None without points."""
     if isinstance(connectivity, ImageConnectivity):
-        return connectivity.points()
+        return connectivity.coords
     if connectivity.points is None:
         return None
     p = np.asarray(connectivity.points, dtype=np.float64).reshape(connectivity.n_vertices, -1)
     out = np.zeros((p.shape[0], 3))
     out[:, : min(3, p.shape[1])] = p[:, :3]
-    return out
+    return lambda ids: out[ids]
 
 
 def compute_topology(values: np.ndarray, connectivity: Connectivity, simplify: float = 0.0,
@@ -55,7 +58,7 @@ def compute_topology(values: np.ndarray, connectivity: Connectivity, simplify: f
     if not np.isfinite(simplify) or simplify < 0:
         raise LossTopoError(f"simplification threshold {simplify} is negative or not finite",
                             "pass a persistence threshold >= 0")
-    points = _points(connectivity)
+    points = _point_lookup(connectivity)
     tree, pairs, n_comp = join_tree_and_pairs(v, connectivity, points=points)
     threshold = absolute_threshold(v, simplify, simplify_relative)
     if threshold > 0:

@@ -10,6 +10,8 @@ tree's arrays are defined and docs/topology.md for the choices on degenerate inp
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numba
 import numpy as np
 
@@ -102,12 +104,13 @@ def _find(parent, x):
 
 
 @numba.njit(cache=True)
-def _sweep(order, rank, is_image, shape, offsets, indptr, indices, max_degree):
+def _sweep(order, is_image, shape, offsets, indptr, indices, max_degree):
     """One union-find sweep in `order`; returns the raw join tree and pairs (see join_tree_and_pairs)."""
     nv = order.shape[0]
     parent = np.full(nv, -1, dtype=np.int64)
     size = np.zeros(nv, dtype=np.int64)
     comp_min = np.zeros(nv, dtype=np.int64)
+    comp_min_rank = np.zeros(nv, dtype=np.int64)
     comp_top = np.zeros(nv, dtype=np.int64)
     comp_max = np.zeros(nv, dtype=np.int64)
     node_vertex = np.empty(nv, dtype=np.int64)
@@ -126,7 +129,7 @@ def _sweep(order, rank, is_image, shape, offsets, indptr, indices, max_degree):
         nr = 0
         for k in range(m):
             u = nbr[k]
-            if rank[u] < i:
+            if parent[u] >= 0:  # processed before v
                 r = _find(parent, u)
                 new = True
                 for q in range(nr):
@@ -140,6 +143,7 @@ def _sweep(order, rank, is_image, shape, offsets, indptr, indices, max_degree):
             parent[v] = v
             size[v] = 1
             comp_min[v] = v
+            comp_min_rank[v] = i
             comp_max[v] = v
             node_vertex[n_nodes] = v
             node_merged[n_nodes] = 0
@@ -160,11 +164,12 @@ def _sweep(order, rank, is_image, shape, offsets, indptr, indices, max_degree):
             big = roots[0]
             for q in range(1, nr):
                 r = roots[q]
-                if rank[comp_min[r]] < rank[comp_min[elder]]:
+                if comp_min_rank[r] < comp_min_rank[elder]:
                     elder = r
                 if size[r] > size[big]:
                     big = r
             survivor_min = comp_min[elder]
+            survivor_rank = comp_min_rank[elder]
             for q in range(nr):
                 r = roots[q]
                 node_up[comp_top[r]] = node
@@ -178,6 +183,7 @@ def _sweep(order, rank, is_image, shape, offsets, indptr, indices, max_degree):
             parent[v] = big
             size[big] += 1
             comp_min[big] = survivor_min
+            comp_min_rank[big] = survivor_rank
             comp_top[big] = node
             comp_max[big] = v
     # close every connected component with a root node at its highest vertex
@@ -204,9 +210,53 @@ def _sweep(order, rank, is_image, shape, offsets, indptr, indices, max_degree):
             comp_death[:n_comp].copy())
 
 
+@numba.njit(cache=True)
+def _radix_argsort(values):
+    """Stable argsort of float64 values (ties keep vertex id order): LSD radix sort, 6 passes of 11 bits."""
+    n = values.shape[0]
+    bits = values.view(np.uint64)
+    keys = np.empty(n, np.uint64)
+    sign = np.uint64(1) << np.uint64(63)
+    for i in range(n):
+        b = bits[i]
+        if b == sign:  # -0.0 equals 0.0
+            b = np.uint64(0)
+        keys[i] = ~b if (b & sign) else (b | sign)
+    idx = np.arange(n)
+    keys2 = np.empty(n, np.uint64)
+    idx2 = np.empty(n, np.int64)
+    nbits = 11
+    npass = 6
+    mask = np.uint64((1 << nbits) - 1)
+    counts = np.zeros((npass, 1 << nbits), np.int64)
+    for i in range(n):
+        k = keys[i]
+        for p in range(npass):
+            counts[p, (k >> np.uint64(p * nbits)) & mask] += 1
+    for p in range(npass):
+        count = counts[p]
+        if count.max() == n:  # every key has the same digit here
+            continue
+        shift = np.uint64(p * nbits)
+        s = 0
+        for d in range(1 << nbits):
+            c = count[d]
+            count[d] = s
+            s += c
+        for i in range(n):
+            d = (keys[i] >> shift) & mask
+            j = count[d]
+            count[d] = j + 1
+            keys2[j] = keys[i]
+            idx2[j] = idx[i]
+        keys, keys2 = keys2, keys
+        idx, idx2 = idx2, idx
+    return idx
+
+
 def sort_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(order, rank): vertices by (value, vertex id) and each vertex's position in that order."""
-    order = np.argsort(values, kind="stable").astype(np.int64)
+    order = _radix_argsort(np.ascontiguousarray(values, dtype=np.float64))
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size, dtype=np.int64)
     return order, rank
@@ -221,22 +271,25 @@ def _region_type(up_t: np.ndarray, down_t: np.ndarray) -> np.ndarray:
                      [0, 1, 2, 3], default=4).astype(np.int8)
 
 
-def _distance(points: np.ndarray | None, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distances between points a and b in float32, as TTK computes RegionSpan."""
+def _distance(points, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distances between the points of vertices a and b in float32, as TTK computes RegionSpan.
+
+    `points` maps vertex ids to (k, 3) coordinates (or is None: all distances 0).
+    """
     if points is None or a.size == 0:
         return np.zeros(a.size, dtype=np.float64)
-    p = np.asarray(points, dtype=np.float32)
-    d = p[a] - p[b]
+    d = points(a).astype(np.float32) - points(b).astype(np.float32)
     return np.sqrt(np.sum(d * d, axis=1, dtype=np.float32)).astype(np.float64)
 
 
 def join_tree_and_pairs(values: np.ndarray, connectivity: Connectivity,
                         order: np.ndarray | None = None,
-                        points: np.ndarray | None = None) -> tuple[JoinTree, PersistencePairs, int]:
+                        points: Callable[[np.ndarray], np.ndarray] | None = None,
+                        ) -> tuple[JoinTree, PersistencePairs, int]:
     """Join tree, 0-dim pairs and number of connected components of `values` on `connectivity`.
 
     `order` (optional) is an explicit vertex order to use instead of (value, vertex id), as TTK's
-    order arrays after simplification; `points` (V, 1..3) the coordinates used for RegionSpan.
+    order arrays after simplification; `points` maps vertex ids to (k, 3) coordinates for RegionSpan.
     """
     nbh = Neighbourhood(connectivity)
     if order is None:
@@ -245,14 +298,14 @@ def join_tree_and_pairs(values: np.ndarray, connectivity: Connectivity,
         order = np.ascontiguousarray(order, dtype=np.int64)
         rank = np.empty_like(order)
         rank[order] = np.arange(order.size, dtype=np.int64)
-    (node_vertex, merged, node_up, below, pb, pd, cb, cd) = _sweep(order, rank, *nbh.args(),
+    (node_vertex, merged, node_up, below, pb, pd, cb, cd) = _sweep(order, *nbh.args(),
                                                                     nbh.max_degree)
-    tree = _assemble_tree(values, rank, node_vertex, merged, node_up, below, points)
+    tree = _assemble_tree(values, rank, node_vertex, node_up, below, points)
     pairs = _assemble_pairs(values, rank, pb, pd, cb, cd)
     return tree, pairs, int(cb.size)
 
 
-def _assemble_tree(values, rank, node_vertex, merged, node_up, below, points) -> JoinTree:
+def _assemble_tree(values, rank, node_vertex, node_up, below, points) -> JoinTree:
     n = node_vertex.size
     is_root = node_up < 0
     down_deg = np.bincount(node_up[~is_root], minlength=n)

@@ -104,7 +104,7 @@ def _bfs_ranks(region, roots, saddle_vertex, is_image, shape, offsets, indptr, i
 
 def simplify_topology(values: np.ndarray, connectivity: Connectivity, tree: JoinTree,
                       pairs: PersistencePairs, threshold: float,
-                      points: np.ndarray | None = None) -> tuple[np.ndarray, JoinTree, PersistencePairs]:
+                      points=None) -> tuple[np.ndarray, JoinTree, PersistencePairs]:
     """(simplified values, join tree, pairs) keeping only pairs of persistence > threshold."""
     new_values, new_order = simplified_field(values, connectivity, tree, pairs, threshold)
     new_tree, new_pairs, _ = join_tree_and_pairs(new_values, connectivity, order=new_order, points=points)

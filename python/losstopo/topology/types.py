@@ -76,14 +76,18 @@ class ImageConnectivity:
         d = list(self.dims) + [1] * (3 - len(self.dims))
         return d[0], d[1], d[2]
 
-    def points(self) -> np.ndarray:
-        """(V, 3) point coordinates in VTK order."""
-        nx, ny, nz = self.dims3()
+    def coords(self, ids: np.ndarray) -> np.ndarray:
+        """(k, 3) coordinates of the points `ids` (VTK order: id = i + nx*j + nx*ny*k)."""
+        nx, ny, _nz = self.dims3()
         o = list(self.origin or ()) + [0.0] * 3
         s = list(self.spacing or ()) + [1.0] * 3
-        k, j, i = np.meshgrid(np.arange(nz), np.arange(ny), np.arange(nx), indexing="ij")
-        return np.stack([o[0] + s[0] * i.ravel(), o[1] + s[1] * j.ravel(), o[2] + s[2] * k.ravel()],
-                        axis=1).astype(np.float64)
+        ids = np.asarray(ids, dtype=np.int64)
+        i, j, k = ids % nx, (ids // nx) % ny, ids // (nx * ny)
+        return np.stack([o[0] + s[0] * i, o[1] + s[1] * j, o[2] + s[2] * k], axis=1).astype(np.float64)
+
+    def points(self) -> np.ndarray:
+        """(V, 3) point coordinates in VTK order."""
+        return self.coords(np.arange(self.n_vertices))
 
 
 @dataclass(frozen=True)
