@@ -1,0 +1,71 @@
+"""What the ParaView plugin's filters compute, as plain functions on VTK datasets (testable without ParaView).
+
+The plugin (plugin/LossTopo.py) only moves properties in and datasets out; these functions turn an input
+dataset into losstopo's numpy inputs (scalar field, image or graph connectivity) the same way
+`losstopo analyze` does, and build the planar merge-tree layout dataset.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import names, vtkio
+from .finite import finite_version
+from .topology import GraphConnectivity, ImageConnectivity, TopologyResult, compute_topology
+from .tree_layout import planar_tree_layout
+
+
+def dataset_connectivity(data: Any) -> ImageConnectivity | GraphConnectivity:
+    """An image's grid (trailing axes of size 1 dropped) or the edges of a graph's line cells."""
+    if data.IsA("vtkImageData"):
+        dims, origin, spacing = vtkio.image_geometry(data)
+        ext = data.GetExtent()
+        origin = tuple(origin[a] + spacing[a] * ext[2 * a] for a in range(3))
+        k = 3
+        while k > 1 and dims[k - 1] == 1:
+            k -= 1
+        return ImageConnectivity(dims=tuple(dims[:k]), origin=tuple(origin[:k]), spacing=tuple(spacing[:k]))
+    return GraphConnectivity(edges=vtkio.line_edges(data), n_vertices=data.GetNumberOfPoints(),
+                             points=vtkio.points(data))
+
+
+def dataset_topology(data: Any, array: str = names.LOSS, simplify: float = 0.0, simplify_relative: bool = False,
+                     source: str = "input") -> TopologyResult:
+    """compute_topology on a dataset's point array `array` (non-finite values filled per finite.py)."""
+    values, _mask, _n_bad = finite_version(vtkio.scalar_field(data, array, source))
+    return compute_topology(values, dataset_connectivity(data), simplify=simplify,
+                            simplify_relative=simplify_relative)
+
+
+def merge_tree_layout_vtk(nodes: Any, arcs: Any, width: float = 1.0) -> Any:
+    """The merge tree (Skeleton Nodes + Skeleton Arcs of TTK's layout) as a planar graph.
+
+    One point per node at (x, Scalar, 0) with x from tree_layout.planar_tree_layout scaled to `width`
+    times the scalar range; one line per arc. Node point arrays and arc cell arrays are kept.
+    """
+    node_arrays = vtkio.point_arrays(nodes)
+    scalar = np.asarray(node_arrays[names.SCALAR], dtype=np.float64)
+    cell = _cell_arrays(arcs)
+    up = np.asarray(cell.get(names.UP_NODE_ID, np.zeros(0)), dtype=np.int64)
+    down = np.asarray(cell.get(names.DOWN_NODE_ID, np.zeros(0)), dtype=np.int64)
+    x = planar_tree_layout(up, down, scalar)
+    extent = float(scalar.max() - scalar.min()) if scalar.size else 0.0
+    pts = np.zeros((len(scalar), 3))
+    pts[:, 0] = x * width * (extent if extent > 0 else 1.0)
+    pts[:, 1] = scalar
+    return vtkio.make_graph(pts, np.stack([down, up], axis=1) if up.size else np.zeros((0, 2), np.int64),
+                           point_arrays=node_arrays, cell_arrays=cell, active=names.SCALAR)
+
+
+def _cell_arrays(data: Any) -> dict[str, np.ndarray]:
+    from vtkmodules.util import numpy_support
+
+    cd = data.GetCellData()
+    out = {}
+    for i in range(cd.GetNumberOfArrays()):
+        arr = cd.GetArray(i)
+        if arr is not None and arr.GetName():
+            out[arr.GetName()] = np.array(numpy_support.vtk_to_numpy(arr))
+    return out

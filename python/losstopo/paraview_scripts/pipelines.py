@@ -1,0 +1,269 @@
+"""The two standard ParaView pipelines (merge tree, persistence diagram), built with paraview.simple.
+
+pvpython only. Used by make_statefiles.py (which saves them as statefiles/*.pvsm), run_pipeline.py
+(headless screenshots straight from a landscape or a checkpoint) and the tests. The built-in filters
+carry TTK's property names and output layout; `backend="ttk"` builds the same views with TTK's filters.
+
+Conventions of every view built here:
+  * the landscape is a surface warped by a normalised loss (Height = (Loss - min) / range, times 0.6 of
+    the grid's width), coloured by Loss, so landscapes of any span and loss range look alike;
+  * critical points are lifted onto that surface with the same normalisation (PythonCalculator with
+    the landscape as second input), coloured by CriticalType (blue minimum, green saddle, red maximum).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from paraview import simple as pv
+
+from losstopo import names
+
+PLUGIN = Path(__file__).resolve().parents[3] / "plugin" / "LossTopo.py"
+HEIGHT = "Height"
+HEIGHT_FACTOR = 0.6  # warped height = this fraction of the grid's width at the loss range
+
+
+def ensure_plugin(path: str | Path | None = None) -> None:
+    """Load plugin/LossTopo.py into paraview.simple unless PV_PLUGIN_PATH already did."""
+    if not hasattr(pv, "LossLandscapeReader"):
+        pv.LoadPlugin(str(path or PLUGIN), remote=False)
+    if not hasattr(pv, "LossLandscapeReader"):
+        pv._add_functions(vars(pv))
+
+
+def height_expression(values: str, landscape_input: int) -> str:
+    """PythonCalculator expression: the normalised height of `values` against the landscape's Loss."""
+    loss = f"inputs[{landscape_input}].PointData['{names.LOSS}']"
+    bounds = f"inputs[{landscape_input}].GetBounds()"
+    # (x extent + y extent) / 2: the grid's width for square grids, half the length for 1-D ones
+    return (f"({values} - min({loss})) / (max({loss}) - min({loss}) + 1e-300) * {HEIGHT_FACTOR} * "
+            f"({bounds}[1] - {bounds}[0] + {bounds}[3] - {bounds}[2]) / 2")
+
+
+def lift(source, landscape, values: str, label: str):
+    """`source`'s points moved to z = the normalised height of `values` (an expression over inputs[0])."""
+    calc = pv.PythonCalculator(registrationName=f"{label}Height", Input=[source, landscape],
+                               Expression=height_expression(values, 1), ArrayName=HEIGHT)
+    return pv.WarpByScalar(registrationName=label, Input=calc, Scalars=["POINTS", HEIGHT], ScaleFactor=1.0,
+                           Normal=[0, 0, 1], UseNormal=1)
+
+
+def open_landscape(path: str, reader: str = "LossLandscapeReader", name: str = "Landscape"):
+    """The landscape reader proxy (the plugin's reader, or XMLImageDataReader for a .vti in TTK states)."""
+    if reader == "LossLandscapeReader":
+        return pv.LossLandscapeReader(registrationName=name, FileName=path)
+    return pv.XMLImageDataReader(registrationName=name, FileName=[path])
+
+
+def warped_landscape(landscape):
+    calc = pv.PythonCalculator(registrationName="LandscapeHeight", Input=landscape,
+                               Expression=height_expression(f"inputs[0].PointData['{names.LOSS}']", 0),
+                               ArrayName=HEIGHT)
+    return pv.WarpByScalar(registrationName="WarpedLandscape", Input=calc, Scalars=["POINTS", HEIGHT],
+                           ScaleFactor=1.0, Normal=[0, 0, 1], UseNormal=1)
+
+
+def _critical_type_lut():
+    lut = pv.GetColorTransferFunction(names.CRITICAL_TYPE)
+    lut.InterpretValuesAsCategories = 1
+    lut.Annotations = ["0", "minimum", "1", "1-saddle", "3", "maximum", "4", "degenerate"]
+    lut.IndexedColors = [0.1, 0.3, 1.0, 0.1, 0.8, 0.1, 0.95, 0.1, 0.1, 0.9, 0.6, 0.0]
+    return lut
+
+
+def _show_landscape(warp, view):
+    rep = pv.Show(warp, view)
+    rep.Representation = "Surface"
+    pv.ColorBy(rep, ("POINTS", names.LOSS))
+    lut = pv.GetColorTransferFunction(names.LOSS)
+    lut.ApplyPreset("Viridis (matplotlib)", True)
+    lut.AutomaticRescaleRangeMode = "Grow and update every timestep"
+    _dark_scalar_bar(lut, view, names.LOSS)
+    return rep
+
+
+def _dark_scalar_bar(lut, view, title: str) -> None:
+    bar = pv.GetScalarBar(lut, view)
+    bar.Title, bar.ComponentTitle = title, ""
+    bar.TitleFontSize = bar.LabelFontSize = 12
+    bar.TitleColor = bar.LabelColor = [0.1, 0.1, 0.1]
+    bar.Visibility = 1
+
+
+def _show_points(source, view, size: float, array: str, association: str = "POINTS"):
+    rep = pv.Show(source, view)
+    rep.Representation = "Points"
+    rep.PointSize = size
+    rep.RenderPointsAsSpheres = 1
+    pv.ColorBy(rep, (association, array))
+    return rep
+
+
+def _new_view(name: str, two_d: bool):
+    view = pv.CreateView("RenderView", registrationName=name)
+    view.OrientationAxesVisibility = 0
+    view.Background = [1.0, 1.0, 1.0]
+    try:  # ParaView >= 5.10 keeps the palette's background unless told otherwise
+        view.UseColorPaletteForBackground = 0
+    except AttributeError:
+        pass
+    if two_d:
+        view.InteractionMode = "2D"
+        view.CameraParallelProjection = 1
+    return view
+
+
+def _frame(view, three_d: bool) -> None:
+    if three_d:
+        view.CameraPosition = [-1.6, -2.2, 1.8]
+        view.CameraFocalPoint = [0, 0, 0]
+        view.CameraViewUp = [0, 0, 1]
+    view.ResetCamera()
+
+
+def merge_tree_views(landscape, backend: str = "builtin", scalar: str = names.LOSS):
+    """Landscape view (warped surface, arcs, critical points) and Merge Tree view (planar tree, y = loss)."""
+    layout = pv.CreateLayout("Merge tree")
+    land_view = _new_view("LandscapeView", two_d=False)
+    tree_view = _new_view("MergeTreeView", two_d=True)
+    pv.AssignViewToLayout(view=land_view, layout=layout, hint=0)
+    layout.SplitHorizontal(0, 0.5)
+    pv.AssignViewToLayout(view=tree_view, layout=layout, hint=2)
+
+    warp = warped_landscape(landscape)
+    if backend == "ttk":
+        tree = pv.TTKMergeandContourTreeFTM(registrationName="MergeTree", Input=landscape)
+        tree.ScalarField = ["POINTS", scalar]
+        tree.TreeType = "Join Tree"
+        planar = pv.TTKPlanarGraphLayout(registrationName="MergeTreeLayout",
+                                         Input=[pv.OutputPort(tree, 0), pv.OutputPort(tree, 1)])
+        planar.InputisaMergeTree = 1
+    else:
+        tree = pv.LandscapeMergeTree(registrationName="MergeTree", Input=landscape,
+                                     ScalarField=["POINTS", scalar])
+        planar = pv.LandscapeMergeTreeLayout(registrationName="MergeTreeLayout", Input=pv.OutputPort(tree, 0),
+                                             Arcs=pv.OutputPort(tree, 1))
+    nodes = lift(pv.OutputPort(tree, 0), landscape, f"inputs[0].PointData['{names.SCALAR}']", "LiftedNodes")
+    arcs = lift(pv.OutputPort(tree, 1), landscape, f"inputs[0].PointData['{names.SCALAR}']", "LiftedArcs")
+
+    _show_landscape(warp, land_view)
+    arc_rep = pv.Show(arcs, land_view)
+    arc_rep.Representation = "Wireframe"
+    arc_rep.LineWidth = 3.0
+    arc_rep.RenderLinesAsTubes = 1
+    arc_rep.ColorArrayName = ["POINTS", ""]
+    arc_rep.AmbientColor = arc_rep.DiffuseColor = [0.1, 0.1, 0.1]
+    _critical_type_lut()
+    _show_points(nodes, land_view, 14.0, names.CRITICAL_TYPE)
+
+    tree_rep = pv.Show(planar, tree_view)
+    tree_rep.Representation = "Wireframe"
+    tree_rep.LineWidth = 3.0
+    tree_rep.ColorArrayName = ["POINTS", ""]
+    tree_rep.AmbientColor = tree_rep.DiffuseColor = [0.1, 0.1, 0.1]
+    tree_nodes = pv.ConvertToPointCloud(registrationName="MergeTreeLayoutNodes", Input=planar)
+    tree_nodes.CellGenerationMode = "Vertex cells"
+    _show_points(tree_nodes, tree_view, 12.0, names.CRITICAL_TYPE)
+    tree_view.AxesGrid.Visibility = 1
+    tree_view.AxesGrid.XTitle = "branch layout"
+    tree_view.AxesGrid.YTitle = scalar
+    for prop in ("XTitleColor", "YTitleColor", "XLabelColor", "YLabelColor", "GridColor"):
+        setattr(tree_view.AxesGrid, prop, [0.2, 0.2, 0.2])
+    _frame(land_view, True)
+    _frame(tree_view, False)
+    return {"LandscapeView": land_view, "MergeTreeView": tree_view}
+
+
+def persistence_views(landscape, backend: str = "builtin", scalar: str = names.LOSS, threshold: float = 0.0):
+    """Landscape view (warped surface and the critical points of the pairs above the threshold) and
+    Persistence Diagram view (bars from (birth, birth) to (birth, death), the diagonal, one marker per
+    pair at (birth, death), all coloured by persistence). One Threshold on Persistence drives both."""
+    layout = pv.CreateLayout("Persistence diagram")
+    land_view = _new_view("LandscapeView", two_d=False)
+    pd_view = _new_view("PersistenceDiagramView", two_d=True)
+    pv.AssignViewToLayout(view=land_view, layout=layout, hint=0)
+    layout.SplitHorizontal(0, 0.5)
+    pv.AssignViewToLayout(view=pd_view, layout=layout, hint=2)
+
+    warp = warped_landscape(landscape)
+    if backend == "ttk":
+        diagram = pv.TTKPersistenceDiagram(registrationName="PersistenceDiagram", Input=landscape)
+        diagram.ScalarField = ["POINTS", scalar]
+    else:
+        diagram = pv.LandscapePersistenceDiagram(registrationName="PersistenceDiagram", Input=landscape,
+                                                 ScalarField=["POINTS", scalar])
+    kept = pv.Threshold(registrationName="PersistenceThreshold", Input=diagram,
+                        Scalars=["CELLS", names.PERSISTENCE], ThresholdMethod="Above Upper Threshold",
+                        UpperThreshold=threshold)
+    pairs = pv.Threshold(registrationName="Pairs", Input=kept, Scalars=["CELLS", names.PAIR_IDENTIFIER],
+                         ThresholdMethod="Above Upper Threshold", UpperThreshold=0)
+    per_point = pv.CellDatatoPointData(registrationName="PairPoints", Input=pairs)
+    cloud = pv.ConvertToPointCloud(registrationName="PairPointCloud", Input=per_point)
+    cloud.CellGenerationMode = "Vertex cells"
+    markers = pv.Threshold(registrationName="PairMarkers", Input=cloud, Scalars=["POINTS", names.CRITICAL_TYPE],
+                           ThresholdMethod="Between", LowerThreshold=1, UpperThreshold=4)
+    # critical points of the kept pairs, moved to their place in the domain and lifted onto the surface;
+    # each diagram point's y is its own vertex's value: (birth, birth) and (birth, death)
+    value = pv.Calculator(registrationName="PairValue", Input=cloud, ResultArrayName="PairValue",
+                          Function="coordsY")
+    embedded = pv.Calculator(registrationName="PairCriticalPoints", Input=value, CoordinateResults=1,
+                             ResultArrayName="Position",
+                             Function=f"{names.COORDINATES}_X*iHat + {names.COORDINATES}_Y*jHat")
+    lifted = lift(embedded, landscape, "inputs[0].PointData['PairValue']", "LiftedPairPoints")
+
+    _show_landscape(warp, land_view)
+    _critical_type_lut()
+    _show_points(lifted, land_view, 14.0, names.CRITICAL_TYPE)
+
+    bars = pv.Show(kept, pd_view)
+    bars.Representation = "Wireframe"
+    bars.LineWidth = 2.0
+    pv.ColorBy(bars, ("CELLS", names.PERSISTENCE))
+    plut = pv.GetColorTransferFunction(names.PERSISTENCE)
+    plut.ApplyPreset("Inferno (matplotlib)", True)
+    plut.AutomaticRescaleRangeMode = "Grow and update every timestep"
+    _show_points(markers, pd_view, 12.0, names.PERSISTENCE)
+    _dark_scalar_bar(plut, pd_view, names.PERSISTENCE)
+    pd_view.AxesGrid.Visibility = 1
+    pd_view.AxesGrid.XTitle = f"birth ({scalar})"
+    pd_view.AxesGrid.YTitle = f"death ({scalar})"
+    for prop in ("XTitleColor", "YTitleColor", "XLabelColor", "YLabelColor", "GridColor"):
+        setattr(pd_view.AxesGrid, prop, [0.2, 0.2, 0.2])
+    _frame(land_view, True)
+    _frame(pd_view, False)
+    return {"LandscapeView": land_view, "PersistenceDiagramView": pd_view}
+
+
+def fit_view(view) -> None:
+    """After loading a state on other data: colour maps rescaled to the data, camera reset to fit it."""
+    pv.Render(view)
+    for rep in view.Representations:
+        if rep.Visibility and "ColorArrayName" in rep.ListProperties() and rep.ColorArrayName[1] \
+                and rep.ColorArrayName[1] != names.CRITICAL_TYPE:
+            rep.RescaleTransferFunctionToDataRange(False, True)
+    view.ResetCamera()
+    if view.CameraParallelProjection:  # 2-D views: a margin so markers at the edges stay whole
+        view.CameraParallelScale = 1.12 * view.CameraParallelScale
+    pv.Render(view)
+
+
+def view_names() -> dict[str, object]:
+    """{registration name: view proxy} of every view in the session."""
+    pxm = pv.servermanager.ProxyManager()
+    return {name: view for (name, _id), view in pxm.GetProxiesInGroup("views").items()}
+
+
+def screenshots(out_dir: str | Path, prefix: str, size=(800, 600), fit: bool = True) -> list[Path]:
+    """One PNG per view, OUT/<prefix>_<view name>.png, each view first sized (and fitted to its data)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    for name, view in sorted(view_names().items()):
+        path = out / f"{prefix}_{name}.png"
+        view.ViewSize = list(size)
+        if fit:
+            fit_view(view)
+        pv.SaveScreenshot(str(path), view, ImageResolution=list(size))
+        files.append(path)
+    return files

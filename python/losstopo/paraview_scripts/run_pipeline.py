@@ -1,0 +1,92 @@
+"""The whole pipeline in pvpython, headless (under xvfb-run -a): landscape -> merge tree -> persistence
+diagram -> one PNG per view of both standard layouts (pipelines.py), and the metrics as JSON.
+
+    pvpython run_pipeline.py --landscape DIR|FILE --out OUT [--backend builtin|ttk] [--threshold T]
+    pvpython run_pipeline.py --checkpoint model.pt --resolution 21 --span 1 --out OUT
+
+With --checkpoint the plugin's Loss Landscape source computes the landscape inside ParaView (cached on
+disk by losstopo, so a second run with the same settings is instant).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from paraview import simple as pv
+
+from losstopo.errors import EXIT_USER_ERROR, LossTopoError
+from losstopo.paraview_scripts import pipelines
+from losstopo.paraview_scripts.render_state import exit_now
+
+DIRECTIONS = {"random": 0, "filter": 1, "hessian": 2}
+
+
+def landscape_source(args: argparse.Namespace):
+    rep = 0 if args.representation == "image" else 1
+    if args.checkpoint:
+        src = pv.LossLandscapeSource(registrationName="Landscape", Checkpoint=args.checkpoint,
+                                     Directions=DIRECTIONS[args.directions], DirectionSeed=args.seed,
+                                     Span=args.span, Resolution=args.resolution, Samples=args.samples,
+                                     Representation=rep, K=args.k)
+    else:
+        src = pv.LossLandscapeReader(registrationName="Landscape", FileName=args.landscape, Representation=rep,
+                                     K=args.k)
+    src.UpdatePipeline()
+    if src.GetDataInformation().GetNumberOfPoints() == 0:
+        raise LossTopoError("the landscape could not be computed or read (see the error above)",
+                            "fix the input named there and rerun")
+    return src
+
+
+def metrics(src) -> dict:
+    table = pv.LandscapeMetrics(Input=src, ScalarField=["POINTS", "Loss"])
+    data = pv.servermanager.Fetch(table)
+    return {data.GetColumnName(i): data.GetColumn(i).GetValue(0) for i in range(data.GetNumberOfColumns())}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--landscape")
+    p.add_argument("--checkpoint")
+    p.add_argument("--directions", default="filter", choices=tuple(DIRECTIONS))
+    p.add_argument("--resolution", type=int, default=41)
+    p.add_argument("--span", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--samples", type=int, default=0)
+    p.add_argument("--representation", default="image", choices=("image", "knn"))
+    p.add_argument("--k", type=int, default=8)
+    p.add_argument("--backend", default="builtin", choices=("builtin", "ttk"))
+    p.add_argument("--threshold", type=float, default=0.0)
+    p.add_argument("--out", required=True)
+    p.add_argument("--width", type=int, default=800)
+    p.add_argument("--height", type=int, default=600)
+    args = p.parse_args(argv)
+    try:
+        pipelines.ensure_plugin()
+        if args.backend == "ttk" and not hasattr(pv, "TTKPersistenceDiagram"):
+            raise LossTopoError("--backend ttk but TTK is not loaded in this ParaView",
+                                "use --backend builtin, or a ParaView with TTK (e.g. TTK's own build)")
+        size = (args.width, args.height)
+        out = Path(args.out)
+        for name, build in (("merge_tree", pipelines.merge_tree_views),
+                            ("persistence_diagram", pipelines.persistence_views)):
+            pv.ResetSession()
+            pipelines.ensure_plugin()
+            src = landscape_source(args)
+            kwargs = {"threshold": args.threshold} if name == "persistence_diagram" else {}
+            build(src, backend=args.backend, **kwargs)
+            for path in pipelines.screenshots(out, name, size):
+                print(path)
+        (out / "metrics.json").write_text(json.dumps(metrics(src), indent=2) + "\n")
+        print(out / "metrics.json")
+    except LossTopoError as e:
+        print(f"losstopo: error: {e}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    return 0
+
+
+if __name__ == "__main__":
+    exit_now(main())
