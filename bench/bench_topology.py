@@ -1,7 +1,8 @@
 """Benchmark: built-in join tree + 0-dim persistence vs gudhi, side by side in one run.
 
-One JSON line per case: case, n_vertices, ours_s, gudhi_s, ratio (= gudhi_s / ours_s, how many times
-faster ours is), rounds. Ours = compute_topology (join tree, pairs, segmentation, region sizes) after
+One JSON line per case: case, n_vertices, ours_s, gudhi_s (median wall seconds), ratio (= gudhi_s /
+ours_s, how many times faster ours is), ours_cpu_s, gudhi_cpu_s (process CPU seconds: the cost on an
+idle machine when others share the 2 cores), rounds, load_avg_1min. Ours = compute_topology (join tree, pairs, segmentation, region sizes) after
 warm-up; gudhi = its fastest route: CubicalComplex(vertices=...) for images (4-/6-neighbour cubical
 connectivity, a lighter domain than TTK's triangulation) and a lower-star SimplexTree built with
 insert_batch for the graph. Rounds alternate ours/gudhi (the VM's speed drifts); medians reported.
@@ -48,32 +49,40 @@ def knn_graph(n: int, k: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray
     return pts, edges, values
 
 
-def gudhi_image(values: np.ndarray, shape: tuple[int, ...]) -> float:
+def timed(fn) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) of fn(); CPU time shows the cost when the
+    shared machine is loaded (numba code here is single-threaded)."""
+    w, c = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - w, time.process_time() - c
+
+
+def gudhi_image(values: np.ndarray, shape: tuple[int, ...]) -> tuple[float, float]:
     import gudhi
 
-    t = time.perf_counter()
-    cc = gudhi.CubicalComplex(vertices=values.reshape(tuple(reversed(shape))))
-    cc.compute_persistence(homology_coeff_field=2, min_persistence=-1)
-    cc.persistence_intervals_in_dimension(0)
-    return time.perf_counter() - t
+    def run():
+        cc = gudhi.CubicalComplex(vertices=values.reshape(tuple(reversed(shape))))
+        cc.compute_persistence(homology_coeff_field=2, min_persistence=-1)
+        cc.persistence_intervals_in_dimension(0)
+
+    return timed(run)
 
 
-def gudhi_graph(values: np.ndarray, edges: np.ndarray) -> float:
+def gudhi_graph(values: np.ndarray, edges: np.ndarray) -> tuple[float, float]:
     import gudhi
 
-    t = time.perf_counter()
-    st = gudhi.SimplexTree()
-    st.insert_batch(np.arange(values.size)[None, :], values)
-    st.insert_batch(edges.T, np.maximum(values[edges[:, 0]], values[edges[:, 1]]))
-    st.compute_persistence(persistence_dim_max=False)
-    st.persistence_intervals_in_dimension(0)
-    return time.perf_counter() - t
+    def run():
+        st = gudhi.SimplexTree()
+        st.insert_batch(np.arange(values.size)[None, :], values)
+        st.insert_batch(edges.T, np.maximum(values[edges[:, 0]], values[edges[:, 1]]))
+        st.compute_persistence(persistence_dim_max=False)
+        st.persistence_intervals_in_dimension(0)
+
+    return timed(run)
 
 
-def ours(values: np.ndarray, conn) -> float:
-    t = time.perf_counter()
-    compute_topology(values, conn)
-    return time.perf_counter() - t
+def ours(values: np.ndarray, conn) -> tuple[float, float]:
+    return timed(lambda: compute_topology(values, conn))
 
 
 def run_case(name: str, values: np.ndarray, conn, gudhi_fn, rounds: int, target: float | None = None) -> dict:
@@ -82,9 +91,12 @@ def run_case(name: str, values: np.ndarray, conn, gudhi_fn, rounds: int, target:
     for _ in range(rounds):
         o.append(ours(values, conn))
         g.append(gudhi_fn())
-    out = {"case": name, "n_vertices": int(values.size), "ours_s": round(statistics.median(o), 4),
-           "gudhi_s": round(statistics.median(g), 4), "rounds": rounds}
+    med = lambda xs, k: statistics.median(x[k] for x in xs)  # noqa: E731
+    out = {"case": name, "n_vertices": int(values.size), "ours_s": round(med(o, 0), 4),
+           "gudhi_s": round(med(g, 0), 4)}
     out["ratio"] = round(out["gudhi_s"] / out["ours_s"], 2)
+    out.update(ours_cpu_s=round(med(o, 1), 4), gudhi_cpu_s=round(med(g, 1), 4), rounds=rounds,
+               load_avg_1min=round(os.getloadavg()[0], 2))
     if target is not None:
         out["target_ours_s"] = target
     return out
