@@ -56,7 +56,9 @@ def point_arrays(loss: np.ndarray, accuracy: np.ndarray | None = None) -> dict[s
 
 def is_grid(landscape: LandscapeLike) -> bool:
     """True when the landscape was computed on a regular grid (non-empty resolution)."""
-    res = np.asarray(landscape.resolution).ravel()
+    if landscape.resolution is None:
+        return False
+    res = np.asarray(landscape.resolution, dtype=np.int64).ravel()
     return res.size > 0 and int(np.prod(res)) == len(np.asarray(landscape.loss).ravel())
 
 
@@ -83,7 +85,7 @@ def _check_knn_input(coords: np.ndarray, k: int) -> np.ndarray:
     if int(k) < 1:
         raise LossTopoError(f"--knn {k} is not a positive number of neighbours", "pass --knn 8 (or any K >= 1)")
     if int(k) >= pts.shape[0]:
-        raise LossTopoError(f"--knn {k} needs more than {k} points but the landscape has {pts.shape[0]}",
+        raise LossTopoError(f"--knn {k} needs at least {int(k) + 1} points but the input has {pts.shape[0]}",
                             f"pass --knn below {pts.shape[0]}")
     return pts
 

@@ -145,6 +145,9 @@ def read(path: str | os.PathLike) -> Any:
     # VTK's XML readers zero-fill a truncated appended-data section without any error or warning,
     # so a cut-off file would silently read as valid: every complete file ends with </VTKFile>.
     with open(path, "rb") as f:
+        if b"<VTKFile" not in f.read(1024):
+            raise LossTopoError(f"input file {path} is not a VTK XML {path.suffix} file",
+                                "pass a .vti/.vtu written by losstopo, ParaView or VTK")
         f.seek(max(0, size - 512))
         if b"</VTKFile>" not in f.read():
             raise LossTopoError(f"input file {path} is truncated (no closing </VTKFile>)",
