@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,7 @@ def load_landscape(path: str | os.PathLike) -> Landscape:
             acc = np.asarray(z["accuracy"], np.float64)
             res = tuple(int(v) for v in np.asarray(z["resolution"]).ravel())
             span = float(z["span"])
-    except (OSError, ValueError, KeyError, EOFError) as e:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, NotImplementedError) as e:
         raise LossTopoError(f"landscape file {npz} is corrupt or incomplete ({type(e).__name__})",
                             "recompute it with `losstopo landscape`") from None
     if coords.ndim != 2 or len(coords) != len(loss) or len(acc) != len(loss):
