@@ -366,7 +366,7 @@ class LossLandscapeReader(_RepresentationMixin, VTKPythonAlgorithmBase):
 # Filters (built-in backend, TTK's layout and property names)
 # ------------------------------------------------------------------------------------------------
 SCALAR_FIELD_XML = """
-<StringVectorProperty name="{name}" label="Scalar Field" command="SetInputArrayToProcess"
+<StringVectorProperty name="{name}" label="{label}" command="SetInputArrayToProcess"
     element_types="0 0 0 0 2" number_of_elements="5" default_values="0">
   <ArrayListDomain name="array_list" attribute_type="Scalars">
     <RequiredProperties><Property name="Input" function="Input"/></RequiredProperties>
@@ -412,7 +412,7 @@ def _input_xml(datatypes=("vtkImageData", "vtkUnstructuredGrid")) -> str:
 
 @smproxy.filter(name="LandscapeMergeTree", label="Landscape Merge Tree")
 @smhint.xml('<ShowInMenu category="Loss Topology"/>')
-@smproperty.xml(SCALAR_FIELD_XML.format(name="Scalar Field"))
+@smproperty.xml(SCALAR_FIELD_XML.format(name="Scalar Field", label="Scalar Field"))
 @smproperty.xml(_input_xml())
 @smproperty.xml("""<OutputPort name="Skeleton Nodes" index="0" id="port0"/>""")
 @smproperty.xml("""<OutputPort name="Skeleton Arcs" index="1" id="port1"/>""")
@@ -456,7 +456,7 @@ class LandscapeMergeTree(_TopologyFilter):
 
 @smproxy.filter(name="LandscapePersistenceDiagram", label="Landscape Persistence Diagram")
 @smhint.xml('<ShowInMenu category="Loss Topology"/>')
-@smproperty.xml(SCALAR_FIELD_XML.format(name="ScalarFieldNew"))
+@smproperty.xml(SCALAR_FIELD_XML.format(name="ScalarFieldNew", label="Scalar Field"))
 @smproperty.xml(_input_xml())
 class LandscapePersistenceDiagram(_TopologyFilter):
     """0-dimensional (minimum-saddle) persistence diagram in TTK PersistenceDiagram's layout: two points per
@@ -476,7 +476,7 @@ class LandscapePersistenceDiagram(_TopologyFilter):
 
 @smproxy.filter(name="LandscapeTopologicalSimplification", label="Landscape Topological Simplification")
 @smhint.xml('<ShowInMenu category="Loss Topology"/>')
-@smproperty.xml(SCALAR_FIELD_XML.format(name="InputArray"))
+@smproperty.xml(SCALAR_FIELD_XML.format(name="InputArray", label="Input Array"))
 @smproperty.xml(_input_xml())
 class LandscapeTopologicalSimplification(_TopologyFilter):
     """The input with its scalar field simplified so that no minimum-saddle pair of persistence below the
@@ -537,7 +537,7 @@ class LandscapeTopologicalSimplification(_TopologyFilter):
 
 @smproxy.filter(name="LandscapeMetrics", label="Landscape Metrics")
 @smhint.xml('<ShowInMenu category="Loss Topology"/>')
-@smproperty.xml(SCALAR_FIELD_XML.format(name="Scalar Field"))
+@smproperty.xml(SCALAR_FIELD_XML.format(name="Scalar Field", label="Scalar Field"))
 @smproperty.xml(_input_xml())
 class LandscapeMetrics(_TopologyFilter):
     """The stage-5 numbers of a landscape in one table row: number of minima and saddles, persistence

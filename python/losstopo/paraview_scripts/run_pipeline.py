@@ -27,7 +27,7 @@ DIRECTIONS = {"random": 0, "filter": 1, "hessian": 2}
 def landscape_source(args: argparse.Namespace):
     rep = 0 if args.representation == "image" else 1
     if args.checkpoint:
-        src = pv.LossLandscapeSource(registrationName="Landscape", Checkpoint=args.checkpoint,
+        src = pv.LossLandscape(registrationName="Landscape", Checkpoint=args.checkpoint,
                                      Directions=DIRECTIONS[args.directions], DirectionSeed=args.seed,
                                      Span=args.span, Resolution=args.resolution, Samples=args.samples,
                                      Representation=rep, K=args.k)
