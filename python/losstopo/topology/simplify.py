@@ -36,23 +36,9 @@ def simplified_field(values: np.ndarray, connectivity: Connectivity, tree: JoinT
     node_of_vertex[tree.node_vertex] = np.arange(n)
     up = np.full(n, -1, dtype=np.int64)
     up[tree.arcs[:, 1]] = tree.arcs[:, 0]
-    # the child node of each removed pair's saddle whose subtree holds the removed minimum
-    removed_child = np.zeros(n, dtype=bool)
-    saddle_of_min = dict(zip(pairs.birth_vertex[remove].tolist(), pairs.death_vertex[remove].tolist()))
-    for m, s in saddle_of_min.items():
-        c = node_of_vertex[m]
-        s_node = node_of_vertex[s]
-        while up[c] != s_node:
-            c = up[c]
-        removed_child[c] = True
-    # top-down: the outermost removed subtree each node lies in (-1 if none)
-    flat_root = np.full(n, -1, dtype=np.int64)
-    for node in np.argsort(-rank[tree.node_vertex], kind="stable"):
-        p = up[node]
-        if p >= 0 and flat_root[p] >= 0:
-            flat_root[node] = flat_root[p]
-        elif removed_child[node]:
-            flat_root[node] = node
+    flat_root = _removed_subtrees(up, node_of_vertex, pairs.birth_vertex[remove], pairs.death_vertex[remove],
+                                  np.argsort(-rank[tree.node_vertex], kind="stable"))
+    removed_child = flat_root == np.arange(n)
     below = tree.segmentation.copy()
     region = np.full(values.size, -1, dtype=np.int64)
     is_node = node_of_vertex >= 0
@@ -60,46 +46,104 @@ def simplified_field(values: np.ndarray, connectivity: Connectivity, tree: JoinT
     reg = ~is_node & (below >= 0)
     region[reg] = flat_root[tree.arcs[below[reg], 1]]
     saddle_vertex = np.full(n, -1, dtype=np.int64)
-    roots = np.nonzero(removed_child & (flat_root == np.arange(n)))[0]
+    roots = np.nonzero(removed_child)[0]
     saddle_vertex[roots] = tree.node_vertex[up[roots]]
     nbh = Neighbourhood(connectivity)
-    sub = _bfs_ranks(region, roots.astype(np.int64), saddle_vertex, *nbh.args(), nbh.max_degree)
-    anchor = rank.copy()
+    roots = roots[np.argsort(saddle_vertex[roots], kind="stable")].astype(np.int64)
+    new_order = _flattened_order(order, region, roots, saddle_vertex, *nbh.args(), nbh.max_degree)
     in_region = region >= 0
-    anchor[in_region] = rank[saddle_vertex[region[in_region]]]
-    new_order = np.lexsort((sub, anchor)).astype(np.int64)
     new_values = values.copy()
     new_values[in_region] = values[saddle_vertex[region[in_region]]]
     return new_values, new_order
 
 
 @numba.njit(cache=True)
-def _bfs_ranks(region, roots, saddle_vertex, is_image, shape, offsets, indptr, indices, max_degree):
-    """Breadth-first position (from its saddle) of every vertex of a removed region; 0 elsewhere."""
-    sub = np.zeros(region.shape[0], dtype=np.int64)
-    seen = np.zeros(region.shape[0], dtype=np.bool_)
-    queue = np.empty(region.shape[0], dtype=np.int64)
+def _removed_subtrees(up, node_of_vertex, births, deaths, top_down):
+    """For every node, the root of the outermost removed subtree it lies in (-1 if none).
+
+    A removed pair (m, s) removes the subtree of the child of s that holds m: walking up from m's
+    node reaches it; each node lies on one minimum's branch, so all walks take O(nodes) together.
+    """
+    n = up.shape[0]
+    removed_child = np.zeros(n, dtype=np.bool_)
+    for q in range(births.shape[0]):
+        c = node_of_vertex[births[q]]
+        s_node = node_of_vertex[deaths[q]]
+        while up[c] != s_node:
+            c = up[c]
+        removed_child[c] = True
+    flat_root = np.full(n, -1, dtype=np.int64)
+    for q in range(n):  # parents before children
+        node = top_down[q]
+        p = up[node]
+        if p >= 0 and flat_root[p] >= 0:
+            flat_root[node] = flat_root[p]
+        elif removed_child[node]:
+            flat_root[node] = node
+    return flat_root
+
+
+@numba.njit(cache=True)
+def _flattened_order(order, region, roots, saddle_vertex, is_image, shape, offsets, indptr, indices,
+                     max_degree):
+    """The simplified order: `order` without removed regions, each region inserted right after its
+    saddle in breadth-first order from it. `roots` are sorted by their saddle vertex."""
+    nv = order.shape[0]
+    seq = np.empty(nv, dtype=np.int64)
+    start = np.zeros(roots.shape[0] + 1, dtype=np.int64)
+    seen = np.zeros(nv, dtype=np.bool_)
     nbr = np.empty(max_degree, dtype=np.int64)
-    counter = 1
+    tail = 0
     for q in range(roots.shape[0]):
         root = roots[q]
-        head = 0
-        tail = 0
-        queue[tail] = saddle_vertex[root]
-        tail += 1
+        head = tail
+        start[q] = tail
+        s = saddle_vertex[root]
+        m = _neighbours(s, is_image, shape, offsets, indptr, indices, nbr)
+        for k in range(m):
+            u = nbr[k]
+            if region[u] == root and not seen[u]:
+                seen[u] = True
+                seq[tail] = u
+                tail += 1
         while head < tail:
-            v = queue[head]
+            v = seq[head]
             head += 1
             m = _neighbours(v, is_image, shape, offsets, indptr, indices, nbr)
             for k in range(m):
                 u = nbr[k]
                 if region[u] == root and not seen[u]:
                     seen[u] = True
-                    sub[u] = counter
-                    counter += 1
-                    queue[tail] = u
+                    seq[tail] = u
                     tail += 1
-    return sub
+    start[roots.shape[0]] = tail
+    out = np.empty(nv, dtype=np.int64)
+    n_out = 0
+    q = 0
+    n_roots = roots.shape[0]
+    # position of the first root of every saddle vertex: roots are sorted by saddle vertex
+    for i in range(nv):
+        v = order[i]
+        if region[v] >= 0:
+            continue
+        out[n_out] = v
+        n_out += 1
+        # binary search for v among the roots' saddles
+        lo = 0
+        hi = n_roots
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if saddle_vertex[roots[mid]] < v:
+                lo = mid + 1
+            else:
+                hi = mid
+        q = lo
+        while q < n_roots and saddle_vertex[roots[q]] == v:
+            for j in range(start[q], start[q + 1]):
+                out[n_out] = seq[j]
+                n_out += 1
+            q += 1
+    return out
 
 
 def simplify_topology(values: np.ndarray, connectivity: Connectivity, tree: JoinTree,
