@@ -138,3 +138,18 @@ def test_bad_inputs():
             compute_topology(np.zeros(3), ImageConnectivity((4,)))
         except err as e:
             assert "\n" not in str(e) and ";" in str(e)
+
+
+def test_sort_order_is_value_then_vertex_id():
+    """The radix argsort equals (value, vertex id) order, with -0.0 == 0.0, subnormals and extremes."""
+    from losstopo.topology.builtin import sort_order
+
+    rng = np.random.default_rng(1)
+    v = np.concatenate([rng.normal(size=3000) * 10.0 ** rng.integers(-300, 300, size=3000),
+                        rng.integers(-3, 3, size=2000).astype(float), [-0.0, 0.0, -0.0, 5e-324, -5e-324,
+                                                                       1.7e308, -1.7e308]])
+    rng.shuffle(v)
+    order, rank = sort_order(v)
+    expected = np.lexsort((np.arange(v.size), v + 0.0))
+    assert np.array_equal(order, expected)
+    assert np.array_equal(rank[order], np.arange(v.size))
