@@ -14,7 +14,6 @@ from collections import Counter
 
 import gudhi
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp

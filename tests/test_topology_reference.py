@@ -130,7 +130,8 @@ def test_3d_stencil_is_ttks(name, monkeypatch):
 
     def nodes():
         r = compute_topology(values, conn)
-        return sorted(zip(r.tree.node_vertex.tolist(), [TYPE_NAMES.get(int(t), "?") for t in r.tree.node_type]))
+        types = [TYPE_NAMES.get(int(t), "?") for t in r.tree.node_type]
+        return sorted(zip(r.tree.node_vertex.tolist(), types))
 
     assert nodes() == expected
     mirrored = {**builtin.IMAGE_OFFSETS,
