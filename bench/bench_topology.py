@@ -3,8 +3,9 @@
 One JSON line per case: case, n_vertices, ours_s, gudhi_s (median wall seconds), ratio (= gudhi_s /
 ours_s, how many times faster ours is), ours_cpu_s, gudhi_cpu_s (process CPU seconds: the cost on an
 idle machine when others share the 2 cores), rounds, load_avg_1min.
-Ours = compute_topology (join tree, pairs, segmentation, region sizes) after warm-up; gudhi = its fastest route: CubicalComplex(vertices=...) for images (4-/6-neighbour cubical
-connectivity, a lighter domain than TTK's triangulation) and a lower-star SimplexTree built with
+Ours = compute_topology (join tree, pairs, segmentation, region sizes) after warm-up; gudhi = its
+fastest route: CubicalComplex(vertices=...) for images (4-/6-neighbour cubical connectivity, a
+lighter domain than TTK's triangulation) and a lower-star SimplexTree built with
 insert_batch for the graph. Rounds alternate ours/gudhi (the VM's speed drifts); medians reported.
 A last line reports the first call's numba compile time in a fresh process with an empty cache.
 
