@@ -98,6 +98,7 @@ def run_distributed(ckpt: Any, out: Path, grid: np.ndarray, res: tuple[int, ...]
                     full_loss[lo:hi], full_acc[lo:hi] = lo_[lo:hi], ac_[lo:hi]
                 info.points_computed += computed
                 info.seconds = max(info.seconds, seconds)
+            info.points_resumed = len(grid) - info.points_computed
             info.extra = {"distributed_world_size": world, "distributed_backend": dist.get_backend()}
             result = finish_landscape(out, grid, res, span, full_loss, full_acc, settings, settings_key, ckpt, dirs,
                                       data_name, len(y), info, time.perf_counter() - t0)
