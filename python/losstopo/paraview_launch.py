@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -43,7 +44,9 @@ def _size(text: str) -> tuple[int, int]:
 def headless(cmd: list[str]) -> list[str]:
     """`cmd` under a virtual X server (xvfb-run -a), or as is when there is none but DISPLAY is set."""
     if shutil.which("xvfb-run"):
-        return ["xvfb-run", "-a", "-s", XVFB_SCREEN] + cmd
+        # -a searches upwards from -n for a free display; a random start keeps parallel runs apart
+        # (two xvfb-run -a starting together can pick the same display and one then fails)
+        return ["xvfb-run", "-a", "-n", str(random.randint(100, 30000)), "-s", XVFB_SCREEN] + cmd
     if os.environ.get("DISPLAY"):
         return cmd
     raise LossTopoError("no X server for rendering (xvfb-run not installed, DISPLAY not set)",
