@@ -61,8 +61,11 @@ def first_call() -> dict:
             "knn_graph(np.random.default_rng(0).random((2000, 2)), 8); print(time.perf_counter()-t)")
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "NUMBA_CACHE_DIR": tmp}
-        run = lambda: float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,  # noqa: E731
-                                           text=True, check=True).stdout.strip().splitlines()[-1])
+        def run() -> float:
+            out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                 check=True)
+            return float(out.stdout.strip().splitlines()[-1])
+
         cold = run()
         warm = run()
     return {"case": "pynndescent_first_call", "n_points": 2000, "cold_cache_s": round(cold, 2),

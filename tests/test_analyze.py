@@ -73,7 +73,8 @@ def test_image_outputs_read_back(image_runs):
     d, s = image_runs[CASES[0]]
     nodes = vtkio.read(d / "merge_tree_nodes.vtu")
     assert nodes.GetNumberOfPoints() == len(s["merge_tree"]["nodes"])
-    assert vtkio.point_arrays(nodes)[names.VERTEX_ID].tolist() == [n["vertex"] for n in s["merge_tree"]["nodes"]]
+    vertex_ids = vtkio.point_arrays(nodes)[names.VERTEX_ID].tolist()
+    assert vertex_ids == [n["vertex"] for n in s["merge_tree"]["nodes"]]
     arcs = vtkio.read(d / "merge_tree_arcs.vtu")
     assert arcs.GetNumberOfCells() == len(s["merge_tree"]["arcs"])
     seg = vtkio.read(d / "segmentation.vti")
@@ -89,7 +90,8 @@ def test_image_outputs_read_back(image_runs):
 
 def test_graph_file_and_rebuilt_knn_graph_equal_ttk(tmp_path):
     ref = json.loads((REFERENCE / "ttk" / "knn8_scatter_800.ttk.json").read_text())
-    ref_pairs = sorted((p["birth_vertex"], p["death_vertex"]) for p in ref["persistence"]["pairs"] if p["dim"] == 0)
+    ref_pairs = sorted((p["birth_vertex"], p["death_vertex"])
+                       for p in ref["persistence"]["pairs"] if p["dim"] == 0)
     counts = ref["trees"]["join"]["node_counts"]
     for knn, sub in ((None, "file"), (8, "knn")):
         s = analyze_path(KNN_CASE, tmp_path / sub, knn=knn, backend="builtin", pictures=(knn is not None))
@@ -135,7 +137,8 @@ def _bad_inputs(tmp: Path) -> dict[str, list[str]]:
     (tmp / "empty.vti").write_bytes(b"")
     data = ref.read_bytes()
     (tmp / "truncated.vti").write_bytes(data[: len(data) // 2])
-    (tmp / "garbage.vtu").write_bytes(np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8).tobytes())
+    garbage = np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8).tobytes()
+    (tmp / "garbage.vtu").write_bytes(garbage)
     vec = vtkio.make_image((4, 4), (0, 0), (1, 1), {"Vec": np.ones((16, 3)), names.LOSS: np.arange(16.0)})
     vtkio.write(tmp / "vec.vti", vec)
     (tmp / "a_file").write_text("x")

@@ -80,7 +80,8 @@ def test_truncations_and_bit_flips_of_real_files(tmp_path):
     files = []
     for src in VTK_SOURCES:
         data = src.read_bytes()
-        for i, cut in enumerate(np.linspace(0, len(data) - len(b"</VTKFile>\n"), 12).astype(int)):  # truncations
+        cuts = np.linspace(0, len(data) - len(b"</VTKFile>\n"), 12).astype(int)
+        for i, cut in enumerate(cuts):  # truncations
             files.append(tmp_path / f"t{i}_{src.name}")
             files[-1].write_bytes(data[:cut])
         for seed in range(12):
@@ -107,7 +108,8 @@ def test_hypothesis_corruptions_never_crash_vtk_readers(tmp_path_factory, specs,
         files[-1].write_bytes(corrupt(path.read_bytes(), how, seed))
     for i, blob in enumerate(blobs):  # raw random bytes, one with a plausible VTK XML start
         files.append(d / f"b{i}.vtu")
-        files[-1].write_bytes((b'<?xml version="1.0"?>\n<VTKFile type="UnstructuredGrid"' if i else b"") + blob)
+        head = b'<?xml version="1.0"?>\n<VTKFile type="UnstructuredGrid"' if i else b""
+        files[-1].write_bytes(head + blob)
     check(run_child(files))
 
 

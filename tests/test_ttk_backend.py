@@ -79,11 +79,11 @@ def test_pairs_from_ttk_diagram_layout():
     n = len(rows) // 2
     pts = np.array([[float(r["Points:0"]), float(r["Points:1"]), 0.0] for r in rows])
     ctype = np.array([int(r["CriticalType"]) for r in rows], dtype=np.int32)
+    vid = np.array([int(r["ttkVertexScalarField"]) for r in rows], dtype=np.int32)
     cells = np.vstack([np.arange(2 * n).reshape(n, 2), [[0, 2]]])
     diagram = vtkio.make_cells(
         pts, cells, vtkio.VTK_LINE,
-        point_arrays={names.VERTEX_SCALAR_FIELD: np.array([int(r["ttkVertexScalarField"]) for r in rows], np.int32),
-                      names.CRITICAL_TYPE: ctype},
+        point_arrays={names.VERTEX_SCALAR_FIELD: vid, names.CRITICAL_TYPE: ctype},
         cell_arrays={names.PAIR_IDENTIFIER: np.r_[np.arange(n), -1].astype(np.int32),
                      names.PAIR_TYPE: np.r_[np.where(ctype[0::2] == 0, 0, 1), -1].astype(np.int32),
                      names.IS_FINITE: np.r_[0, np.ones(n - 1), 0].astype(np.uint8),

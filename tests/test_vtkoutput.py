@@ -87,7 +87,8 @@ def test_persistence_diagram_equals_ttk_csv(losslens_results, name):
     n = len(ref)
     pa, ca = vtkio.point_arrays(diagram), vtkio.cell_arrays(diagram)
     assert diagram.GetNumberOfPoints() == 2 * n and diagram.GetNumberOfCells() == n + 1
-    ours = list(zip(pa[names.VERTEX_SCALAR_FIELD][0::2].tolist(), pa[names.VERTEX_SCALAR_FIELD][1::2].tolist()))
+    vid = pa[names.VERTEX_SCALAR_FIELD]
+    ours = list(zip(vid[0::2].tolist(), vid[1::2].tolist()))
     theirs = [(int(a["ttkVertexScalarField"]), int(b["ttkVertexScalarField"])) for a, b in ref]
     assert ours[0] == theirs[0]  # the global (min, max) pair first, as in TTK
     assert sorted(ours) == sorted(theirs)
@@ -98,7 +99,8 @@ def test_persistence_diagram_equals_ttk_csv(losslens_results, name):
     pts = vtkio.points(diagram)
     for i, key in enumerate(ours):
         a, b = ref_by_pair[key]
-        assert pa[names.CRITICAL_TYPE][2 * i: 2 * i + 2].tolist() == [int(a["CriticalType"]), int(b["CriticalType"])]
+        types = pa[names.CRITICAL_TYPE][2 * i: 2 * i + 2].tolist()
+        assert types == [int(a["CriticalType"]), int(b["CriticalType"])]
         for p, r in ((2 * i, a), (2 * i + 1, b)):
             assert pts[p, :2] == pytest.approx([float(r["Points:0"]), float(r["Points:1"])], rel=2e-7)
             assert pa[names.COORDINATES][p].tolist() == [float(r[f"Coordinates:{c}"]) for c in range(3)]
@@ -136,7 +138,8 @@ def test_diagonal_and_types_equal_ttk_json(case):
                                                          pa[names.VERTEX_SCALAR_FIELD][1::2],
                                                          ca[names.PERSISTENCE][:n])}
     for p in zero:
-        assert pers[(p["birth_vertex"], p["death_vertex"])] == pytest.approx(p["death"] - p["birth"], abs=1e-12)
+        ours_p = pers[(p["birth_vertex"], p["death_vertex"])]
+        assert ours_p == pytest.approx(p["death"] - p["birth"], abs=1e-12)
 
 
 def test_outputs_read_back_with_ttk_array_types(tmp_path, losslens_results):
@@ -154,7 +157,8 @@ def test_outputs_read_back_with_ttk_array_types(tmp_path, losslens_results):
     def kind(data, name, cells=False):
         a = (data.GetCellData() if cells else data.GetPointData()).GetAbstractArray(name)
         assert a is not None, name
-        # TTK reads diagrams back with vtkIntArray / vtkFloatArray SafeDownCasts: check the type, not the class
+        # TTK reads diagrams back with vtkIntArray / vtkFloatArray SafeDownCasts:
+        # check the type, not the exact class
         for base in ("vtkIntArray", "vtkFloatArray", "vtkDoubleArray", "vtkUnsignedCharArray"):
             if a.IsA(base):
                 return base, a.GetNumberOfTuples(), a.GetNumberOfComponents()

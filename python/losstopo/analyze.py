@@ -73,7 +73,8 @@ def _graph_from_points(points: np.ndarray, arrays: dict[str, np.ndarray], k: int
 
     edges, info = knn_graph(points, k=k, seed=seed)
     ds = vtkio.make_graph(points, edges, arrays, active=names.LOSS if names.LOSS in arrays else None)
-    vtkio.set_field_data(ds, {names.KNN_K: np.array([info["k"]]), names.KNN_RECALL: np.array([info["recall"]])})
+    vtkio.set_field_data(ds, {names.KNN_K: np.array([info["k"]]),
+                              names.KNN_RECALL: np.array([info["recall"]])})
     pts3 = np.zeros((len(points), 3))
     p = np.asarray(points, dtype=np.float64).reshape(len(points), -1)
     pts3[:, : min(3, p.shape[1])] = p[:, :3]
@@ -88,7 +89,8 @@ def _from_landscape_dir(path: Path, array: str, knn: int | None, seed: int) -> D
     ls = load_landscape(path)
     choices = {names.LOSS: ls.loss, names.RAW_LOSS: ls.loss, names.ACCURACY: ls.accuracy}
     if array not in choices:
-        raise LossTopoError(f"landscape {path} has no array {array!r} (it has {[names.LOSS, names.ACCURACY]})",
+        raise LossTopoError(f"landscape {path} has no array {array!r} "
+                            f"(it has {[names.LOSS, names.ACCURACY]})",
                             "pass --array Loss or --array Accuracy")
     raw = np.asarray(choices[array], dtype=np.float64).ravel()
     arrays = point_arrays(ls.loss, ls.accuracy)
@@ -122,9 +124,11 @@ def _from_vtk(path: Path, array: str, knn: int | None, seed: int) -> Domain:
         return Domain(ds, raw, conn, "image", str(path), vtkio.points(ds), grid_dims=dims3)
     edges = vtkio.line_edges(ds)
     if len(edges) == 0:
-        raise LossTopoError(f"{path} has points but no edges (cells)", "pass --knn K to build a kNN graph of them")
+        raise LossTopoError(f"{path} has points but no edges (cells)",
+                            "pass --knn K to build a kNN graph of them")
     pts = vtkio.points(ds)
-    return Domain(ds, raw, GraphConnectivity(edges=edges, n_vertices=len(pts), points=pts), "graph", str(path), pts)
+    conn = GraphConnectivity(edges=edges, n_vertices=len(pts), points=pts)
+    return Domain(ds, raw, conn, "graph", str(path), pts)
 
 
 def load_domain(input_path: str | os.PathLike, array: str = names.LOSS, knn: int | None = None,
@@ -132,7 +136,8 @@ def load_domain(input_path: str | os.PathLike, array: str = names.LOSS, knn: int
     """The field to analyse from a landscape folder, a .vti image or a .vtu graph (one-line errors)."""
     p = Path(input_path)
     if knn is not None and int(knn) < 1:
-        raise LossTopoError(f"--knn {knn} is not a positive number of neighbours", "pass --knn 8 (or any K >= 1)")
+        raise LossTopoError(f"--knn {knn} is not a positive number of neighbours",
+                            "pass --knn 8 (or any K >= 1)")
     if p.is_dir():
         if (p / names.LANDSCAPE_NPZ).exists():
             return _from_landscape_dir(p, array, knn, seed)
@@ -209,7 +214,8 @@ def analyze_domain(dom: Domain, out_dir: str | os.PathLike, array: str = names.L
 
         result = compute_topology_ttk(values, dom.connectivity, simplify, simplify_relative)
     else:
-        result = compute_topology(values, dom.connectivity, simplify=simplify, simplify_relative=simplify_relative)
+        result = compute_topology(values, dom.connectivity, simplify=simplify,
+                                  simplify_relative=simplify_relative)
     metrics = topology_metrics(result)
     summary = _topology_json(dom, result, metrics, used, array, n_bad, simplify, simplify_relative)
 
@@ -280,7 +286,8 @@ def _positive_int(text: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", help="landscape folder (landscape.npz / landscape.vti), or a .vti / .vtu file")
+    parser.add_argument("input",
+                        help="landscape folder (landscape.npz / landscape.vti), or a .vti / .vtu file")
     parser.add_argument("--out", required=True, help="output folder (created if missing)")
     parser.add_argument("--array", default=names.LOSS, help="point array to analyse (default: %(default)s)")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",

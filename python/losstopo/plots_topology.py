@@ -111,7 +111,8 @@ def plot_landscape(path: str | os.PathLike, result: TopologyResult, coords: np.n
     _save(fig, path)
 
 
-def plot_merge_tree(path: str | os.PathLike, result: TopologyResult, title: str = "merge tree (join tree)") -> None:
+def plot_merge_tree(path: str | os.PathLike, result: TopologyResult,
+                    title: str = "merge tree (join tree)") -> None:
     """The join tree with y = loss: each branch a vertical line, the most persistent one unbroken."""
     tree = result.tree
     scalar = np.asarray(tree.node_scalar, dtype=np.float64)
@@ -147,8 +148,8 @@ def plot_persistence_diagram(path: str | os.PathLike, result: TopologyResult,
     lo = float(min(birth.min(), death.min())) if len(birth) else 0.0
     hi = float(max(birth.max(), death.max())) if len(birth) else 1.0
     ax.plot([lo, hi], [lo, hi], color="0.5", lw=1, ls="--", label="diagonal")
-    ax.scatter(birth[finite], death[finite], s=18, color="tab:blue", label=f"finite pairs ({int(finite.sum())})",
-               zorder=4)
+    ax.scatter(birth[finite], death[finite], s=18, color="tab:blue",
+               label=f"finite pairs ({int(finite.sum())})", zorder=4)
     if (~finite).any():
         ax.scatter(birth[~finite], death[~finite], s=40, marker="s", facecolors="none",
                    edgecolors="tab:red", label=f"essential ({int((~finite).sum())})", zorder=5)

@@ -79,11 +79,13 @@ def _check_knn_input(coords: np.ndarray, k: int) -> np.ndarray:
     if pts.ndim == 1:
         pts = pts[:, None]
     if pts.ndim != 2 or pts.shape[0] == 0:
-        raise LossTopoError(f"coordinates of shape {pts.shape} cannot make a graph", "pass a (points, dims) array")
+        raise LossTopoError(f"coordinates of shape {pts.shape} cannot make a graph",
+                            "pass a (points, dims) array")
     if not np.all(np.isfinite(pts)):
         raise LossTopoError("coordinates contain inf/NaN", "recompute the landscape coordinates")
     if int(k) < 1:
-        raise LossTopoError(f"--knn {k} is not a positive number of neighbours", "pass --knn 8 (or any K >= 1)")
+        raise LossTopoError(f"--knn {k} is not a positive number of neighbours",
+                            "pass --knn 8 (or any K >= 1)")
     if int(k) >= pts.shape[0]:
         raise LossTopoError(f"--knn {k} needs at least {int(k) + 1} points but the input has {pts.shape[0]}",
                             f"pass --knn below {pts.shape[0]}")
@@ -179,7 +181,8 @@ def to_vtk_graph(landscape: LandscapeLike, k: int = 8, seed: int = 0) -> tuple[A
     """
     coords = np.asarray(landscape.coords, dtype=np.float64).reshape(len(landscape.coords), -1)
     edges, info = knn_graph(coords, k=k, seed=seed)
-    grid = vtkio.make_graph(coords, edges, point_arrays(landscape.loss, landscape.accuracy), active=names.LOSS)
+    arrays = point_arrays(landscape.loss, landscape.accuracy)
+    grid = vtkio.make_graph(coords, edges, arrays, active=names.LOSS)
     vtkio.set_field_data(grid, {names.KNN_K: np.array([info["k"]], dtype=np.int64),
                                 names.KNN_RECALL: np.array([info["recall"]], dtype=np.float64)})
     return grid, info

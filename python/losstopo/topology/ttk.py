@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import names, vtkio
 from ..errors import LossTopoError
-from .types import Connectivity, GraphConnectivity, ImageConnectivity, JoinTree, PersistencePairs, TopologyResult
+from .types import Connectivity, ImageConnectivity, JoinTree, PersistencePairs, TopologyResult
 
 INSTALL_HINT = ("install TTK for ParaView: `conda install -c conda-forge topologytoolkit` (then run losstopo "
                 "from that environment), or TTK's .deb packages for Ubuntu/Debian with ParaView from "
@@ -83,7 +83,8 @@ def ttk_available() -> bool:
 def require_ttk() -> None:
     """Raise the one-line install hint unless TTK can be used."""
     if not ttk_available():
-        raise LossTopoError("--backend ttk needs TTK (TopologyToolKit) loaded in ParaView, and it was not found",
+        raise LossTopoError("--backend ttk needs TTK (TopologyToolKit) loaded in ParaView, "
+                            "and it was not found",
                             INSTALL_HINT)
 
 
@@ -159,21 +160,24 @@ def compute_topology_ttk(values: np.ndarray, connectivity: Connectivity, simplif
             raise LossTopoError(f"TTK did not finish within {timeout} s", "use --backend builtin") from None
         if "TTK-DONE" not in out.stdout:
             last = (out.stderr.strip().splitlines() or ["no output"])[-1]
-            raise LossTopoError(f"TTK failed in pvpython ({last})", "use --backend builtin or check the TTK install")
+            raise LossTopoError(f"TTK failed in pvpython ({last})",
+                                "use --backend builtin or check the TTK install")
         simplified = vtkio.scalar_field(vtkio.read(Path(tmp) / f"simplified{ext}"), names.LOSS, "TTK output")
         tree = join_tree_from_ttk(vtkio.read(Path(tmp) / "nodes.vtu"), vtkio.read(Path(tmp) / "arcs.vtu"),
                                   vtkio.read(Path(tmp) / f"segmentation{ext}"), simplified)
         pairs = pairs_from_ttk(vtkio.read(Path(tmp) / "diagram.vtu"), simplified)
     n_comp = int((~pairs.finite).sum()) or 1
     return TopologyResult(values=simplified, connectivity=connectivity, pairs=pairs, tree=tree,
-                          n_vertices=connectivity.n_vertices, simplify_threshold=threshold, n_components=n_comp)
+                          n_vertices=connectivity.n_vertices, simplify_threshold=threshold,
+                          n_components=n_comp)
 
 
 def _array(arrays: dict[str, np.ndarray], *candidates: str) -> np.ndarray:
     for name in candidates:
         if name in arrays:
             return np.asarray(arrays[name])
-    raise LossTopoError(f"TTK output lacks the array {candidates[0]!r}", "check the TTK version (1.2 or newer)")
+    raise LossTopoError(f"TTK output lacks the array {candidates[0]!r}",
+                        "check the TTK version (1.2 or newer)")
 
 
 def join_tree_from_ttk(nodes: Any, arcs: Any, segmentation: Any, values: np.ndarray) -> JoinTree:
