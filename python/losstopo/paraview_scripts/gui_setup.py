@@ -13,7 +13,7 @@ from pathlib import Path
 from paraview import simple as pv
 
 from losstopo.errors import LossTopoError
-from losstopo.paraview_scripts import pipelines, render_state
+from losstopo.paraview_scripts import pipelines, render_state, statefile
 
 
 def open_state(state: str, landscape: str) -> None:
@@ -23,6 +23,9 @@ def open_state(state: str, landscape: str) -> None:
         for view in views.values():
             pipelines.fit_view(view)
         pv.SetActiveView(next(iter(views.values())))
+        readers = [s for s in pv.GetSources().values() if s.GetXMLName() in statefile.READERS]
+        if readers:  # so the Filters menu offers the landscape filters straight away
+            pv.SetActiveSource(readers[0])
     except LossTopoError as e:
         from vtkmodules.vtkCommonCore import vtkOutputWindow
 
