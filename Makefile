@@ -7,7 +7,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SYSTEM_PYTHON := /usr/bin/python3
-DEBIAN_PACKAGES := paraview python3-paraview xvfb xauth imagemagick cmake
+DEBIAN_PACKAGES := paraview python3-paraview paraview-dev xvfb xauth imagemagick cmake g++
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The CPU build of torch lies on local disk on this kind of machine.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
