@@ -119,8 +119,13 @@ def plot_merge_tree(path: str | os.PathLike, result: TopologyResult,
     arcs = np.asarray(tree.arcs, dtype=np.int64).reshape(-1, 2)
     x = planar_tree_layout(arcs[:, 0], arcs[:, 1], scalar)
     fig, ax = _figure((6.5, 5.0))
-    for up, down in arcs:
-        ax.plot([x[down], x[down], x[up]], [scalar[down], scalar[up], scalar[up]], color="0.35", lw=1)
+    from matplotlib.collections import LineCollection
+
+    up, down = arcs[:, 0], arcs[:, 1]  # each arc: up from the child, then across to its parent
+    segments = np.stack([np.stack([x[down], scalar[down]], 1), np.stack([x[down], scalar[up]], 1),
+                         np.stack([x[up], scalar[up]], 1)], axis=1)
+    ax.add_collection(LineCollection(segments, colors="0.35", linewidths=0.8 if len(arcs) < 500 else 0.3))
+    ax.autoscale_view()
     t = np.asarray(tree.node_type)
     for codes, style, label in (((CriticalType.MINIMUM,), _MIN_STYLE, "minima"),
                                 ((CriticalType.SADDLE1, CriticalType.DEGENERATE), _SADDLE_STYLE, "saddles"),
