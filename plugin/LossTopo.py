@@ -264,7 +264,8 @@ class LossLandscapeSource(_RepresentationMixin, VTKPythonAlgorithmBase):
     @guarded
     def RequestData(self, request, in_info, out_info_vec):
         if not self._checkpoint:
-            raise LossTopoError("no checkpoint chosen", "set Checkpoint to a model.pt written by `losstopo train`")
+            raise LossTopoError("no checkpoint chosen",
+                                "set Checkpoint to a model.pt written by `losstopo train`")
         ckpt = Path(self._checkpoint)
         if not ckpt.is_file():
             raise LossTopoError(f"checkpoint {ckpt} does not exist", "choose an existing model.pt")
@@ -298,7 +299,8 @@ class LossLandscapeReader(_RepresentationMixin, VTKPythonAlgorithmBase):
 
     @smproperty.stringvector(name="FileName", default_values="")
     @smdomain.filelist()
-    @smhint.filechooser(extensions="npz json", file_description="losstopo landscape (landscape.npz, meta.json)")
+    @smhint.filechooser(extensions="npz json",
+                        file_description="losstopo landscape (landscape.npz, meta.json)")
     def SetFileName(self, name):
         """The landscape folder, its landscape.npz or its meta.json."""
         if name != self._filename:
@@ -307,12 +309,14 @@ class LossLandscapeReader(_RepresentationMixin, VTKPythonAlgorithmBase):
 
     def _path(self) -> Path:
         if not self._filename:
-            raise LossTopoError("no landscape file chosen", "set FileName to a landscape folder or landscape.npz")
+            raise LossTopoError("no landscape file chosen",
+                                "set FileName to a landscape folder or landscape.npz")
         p = Path(self._filename)
         if p.name == names.META_JSON:
             p = p.parent
         if not p.exists():
-            raise LossTopoError(f"landscape {p} does not exist", "run `losstopo landscape ... --out DIR` first")
+            raise LossTopoError(f"landscape {p} does not exist",
+                                "run `losstopo landscape ... --out DIR` first")
         return p
 
     def _is_vtk_file(self, p: Path) -> bool:

@@ -31,8 +31,8 @@ def dataset_connectivity(data: Any) -> ImageConnectivity | GraphConnectivity:
                              points=vtkio.points(data))
 
 
-def dataset_topology(data: Any, array: str = names.LOSS, simplify: float = 0.0, simplify_relative: bool = False,
-                     source: str = "input") -> TopologyResult:
+def dataset_topology(data: Any, array: str = names.LOSS, simplify: float = 0.0,
+                     simplify_relative: bool = False, source: str = "input") -> TopologyResult:
     """compute_topology on a dataset's point array `array` (non-finite values filled per finite.py)."""
     values, _mask, _n_bad = finite_version(vtkio.scalar_field(data, array, source))
     return compute_topology(values, dataset_connectivity(data), simplify=simplify,

@@ -58,17 +58,18 @@ def run_paraview(cmd: list[str], timeout: float | None = None) -> int:
     try:
         return subprocess.run(cmd, env=paraview_environment(), timeout=timeout).returncode
     except subprocess.TimeoutExpired:
-        raise LossTopoError(f"{Path(cmd[0]).name} did not finish in {timeout:.0f} s", "retry, or render fewer views")
+        raise LossTopoError(f"{Path(cmd[0]).name} did not finish in {timeout:.0f} s",
+                            "retry, or render fewer views")
 
 
 # ------------------------------------------------------------------------------------------------ render
 def add_render_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("landscape", nargs="?", help="landscape folder, landscape.npz, .vti or .vtu")
-    p.add_argument("--state", help="state file to apply (statefiles/merge_tree.pvsm, persistence_diagram.pvsm, ...); "
-                                   "without it the whole pipeline is built and both standard layouts rendered")
+    p.add_argument("--state", help="state file to apply (statefiles/merge_tree.pvsm, ...); without it "
+                                   "the whole pipeline is built and both layouts rendered")
     p.add_argument("--out", help="folder for the PNGs (one per view)")
-    p.add_argument("--checkpoint", help="compute the landscape in ParaView from this checkpoint (Loss Landscape "
-                                        "source) instead of reading LANDSCAPE")
+    p.add_argument("--checkpoint", help="compute the landscape in ParaView from this checkpoint (Loss "
+                                        "Landscape source) instead of reading LANDSCAPE")
     p.add_argument("--directions", default="filter", choices=("random", "filter", "hessian"))
     p.add_argument("--resolution", type=int, default=41)
     p.add_argument("--span", type=float, default=1.0)
@@ -90,7 +91,8 @@ def render_command(args: argparse.Namespace) -> list[str]:
     pvpython = find_executable("pvpython")
     w, h = args.size
     if args.make_statefiles:
-        return [pvpython, str(SCRIPTS / "make_statefiles.py"), "--out", str(Path(args.out or STATE_DIR).resolve())]
+        out = Path(args.out or STATE_DIR).resolve()
+        return [pvpython, str(SCRIPTS / "make_statefiles.py"), "--out", str(out)]
     if not args.out:
         raise LossTopoError("no output folder", "pass --out DIR")
     out = str(Path(args.out).resolve())
@@ -103,8 +105,8 @@ def render_command(args: argparse.Namespace) -> list[str]:
                                 f"pass one of {', '.join(p.name for p in sorted(STATE_DIR.glob('*.pvsm')))}")
         if not args.landscape:
             raise LossTopoError("no landscape to apply the state to", "pass a landscape folder or file")
-        cmd = [pvpython, str(SCRIPTS / "render_state.py"), str(state.resolve()), _existing(args.landscape), out,
-               "--width", str(w), "--height", str(h)]
+        cmd = [pvpython, str(SCRIPTS / "render_state.py"), str(state.resolve()), _existing(args.landscape),
+               out, "--width", str(w), "--height", str(h)]
         return cmd + (["--keep-camera"] if args.keep_camera else [])
     cmd = [pvpython, str(SCRIPTS / "run_pipeline.py"), "--out", out, "--width", str(w), "--height", str(h),
            "--backend", args.backend, "--threshold", str(args.threshold),
@@ -118,7 +120,8 @@ def render_command(args: argparse.Namespace) -> list[str]:
     elif args.landscape:
         cmd += ["--landscape", _existing(args.landscape)]
     else:
-        raise LossTopoError("nothing to render", "pass a landscape, --checkpoint CKPT, or --state STATE LANDSCAPE")
+        raise LossTopoError("nothing to render",
+                            "pass a landscape, --checkpoint CKPT, or --state STATE LANDSCAPE")
     return cmd
 
 
@@ -137,11 +140,13 @@ def run_render(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------------------ GUI
 def add_gui_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("landscape", nargs="?", help=f"landscape folder or file (default: {DEMO_LANDSCAPE.relative_to(REPO_ROOT)} "
-                                                "if `make demo` made it)")
-    p.add_argument("--state", default=str(DEFAULT_STATE), help="state file to open (default statefiles/merge_tree.pvsm)")
+    p.add_argument("landscape", nargs="?",
+                   help="landscape folder or file (default: demo/landscape if `make demo` made it)")
+    p.add_argument("--state", default=str(DEFAULT_STATE),
+                   help="state file to open (default statefiles/merge_tree.pvsm)")
     p.add_argument("--no-state", action="store_true", help="only load the plugin")
-    p.add_argument("--print-command", action="store_true", help="print the command instead of starting ParaView")
+    p.add_argument("--print-command", action="store_true",
+                   help="print the command instead of starting ParaView")
 
 
 def gui_command(args: argparse.Namespace, script_dir: Path) -> list[str]:
@@ -150,8 +155,8 @@ def gui_command(args: argparse.Namespace, script_dir: Path) -> list[str]:
     landscape = args.landscape or (str(DEMO_LANDSCAPE) if DEMO_LANDSCAPE.exists() else None)
     if args.no_state or landscape is None:
         if landscape is None and not args.no_state:
-            print("losstopo: no landscape given and no demo/landscape yet (run `make demo`); starting with the "
-                  "plugin only", file=sys.stderr)
+            print("losstopo: no landscape given and no demo/landscape yet (run `make demo`); starting with "
+                  "the plugin only", file=sys.stderr)
         lines = ["from losstopo.paraview_scripts import pipelines", "pipelines.ensure_plugin()"]
     else:
         state = Path(args.state)

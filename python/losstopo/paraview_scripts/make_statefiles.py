@@ -31,8 +31,11 @@ def synthetic_landscape(folder: Path, n: int = 41) -> Path:
     """A landscape with a few basins of different depth (any landscape would do; it is not stored)."""
     a = np.linspace(-1.0, 1.0, n)
     x, y = np.meshgrid(a, a, indexing="xy")
-    loss = 1.0 + x**2 + y**2 - 0.6 * np.exp(-((x - 0.4) ** 2 + (y + 0.3) ** 2) / 0.05) \
-        - 0.4 * np.exp(-((x + 0.5) ** 2 + (y - 0.5) ** 2) / 0.03) - 0.2 * np.exp(-((x + 0.3) ** 2 + (y + 0.6) ** 2) / 0.02)
+    def basin(cx: float, cy: float, depth: float, width: float) -> np.ndarray:
+        return depth * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / width)
+
+    loss = 1.0 + x**2 + y**2 - basin(0.4, -0.3, 0.6, 0.05) - basin(-0.5, 0.5, 0.4, 0.03) \
+        - basin(-0.3, -0.6, 0.2, 0.02)
     coords = np.stack([x.ravel(), y.ravel()], axis=1)
     save_landscape(folder, Landscape(coords=coords, loss=loss.ravel(), accuracy=1.0 - loss.ravel() / 3,
                                      resolution=(n, n), span=1.0, meta={"synthetic": True}))

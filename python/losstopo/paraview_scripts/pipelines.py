@@ -201,8 +201,9 @@ def persistence_views(landscape, backend: str = "builtin", scalar: str = names.L
     per_point = pv.CellDatatoPointData(registrationName="PairPoints", Input=pairs)
     cloud = pv.ConvertToPointCloud(registrationName="PairPointCloud", Input=per_point)
     cloud.CellGenerationMode = "Vertex cells"
-    markers = pv.Threshold(registrationName="PairMarkers", Input=cloud, Scalars=["POINTS", names.CRITICAL_TYPE],
-                           ThresholdMethod="Between", LowerThreshold=1, UpperThreshold=4)
+    markers = pv.Threshold(registrationName="PairMarkers", Input=cloud,
+                           Scalars=["POINTS", names.CRITICAL_TYPE], ThresholdMethod="Between",
+                           LowerThreshold=1, UpperThreshold=4)
     # critical points of the kept pairs, moved to their place in the domain and lifted onto the surface;
     # each diagram point's y is its own vertex's value: (birth, birth) and (birth, death)
     value = pv.Calculator(registrationName="PairValue", Input=cloud, ResultArrayName="PairValue",

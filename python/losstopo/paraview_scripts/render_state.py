@@ -31,7 +31,8 @@ def landscape_file(landscape: Path, reader_type: str) -> str:
         for name in (names.LANDSCAPE_VTI, names.LANDSCAPE_VTU):
             if (landscape / name).exists():
                 return str(landscape / name)
-        raise LossTopoError(f"{landscape} holds no {names.LANDSCAPE_VTI}", "pass a landscape folder with a grid")
+        raise LossTopoError(f"{landscape} holds no {names.LANDSCAPE_VTI}",
+                            "pass a landscape folder with a grid")
     if landscape.name == names.LANDSCAPE_NPZ and (landscape.parent / names.LANDSCAPE_VTI).exists():
         return str(landscape.parent / names.LANDSCAPE_VTI)
     return str(landscape)
@@ -42,25 +43,28 @@ def load_state(state: Path, landscape: Path) -> dict:
     if not state.is_file():
         raise LossTopoError(f"state file {state} does not exist", "pass one of statefiles/*.pvsm")
     if not landscape.exists():
-        raise LossTopoError(f"landscape {landscape} does not exist", "pass a landscape folder, .npz, .vti or .vtu")
+        raise LossTopoError(f"landscape {landscape} does not exist",
+                            "pass a landscape folder, .npz, .vti or .vtu")
     found = statefile.readers(state)
     if not found:
         raise LossTopoError(f"state {state.name} has no landscape reader", "pass one of statefiles/*.pvsm")
-    missing = sorted(t for t in statefile.proxy_types(state) if t.startswith("ttk") and not hasattr(pv, "TTKPersistenceDiagram"))
-    if missing:
-        raise LossTopoError(f"state {state.name} uses TTK filters ({', '.join(missing)}) and TTK is not loaded",
+    ttk = sorted(t for t in statefile.proxy_types(state) if t.startswith("ttk"))
+    if ttk and not hasattr(pv, "TTKPersistenceDiagram"):
+        raise LossTopoError(f"state {state.name} uses TTK filters ({', '.join(ttk)}) and TTK is not loaded",
                             "use the built-in state without _ttk, or a ParaView with TTK")
     pipelines.ensure_plugin()
     files = [{"id": rid, "FileName": landscape_file(landscape, rtype)} for rid, rtype in found]
     pv.LoadState(str(state), filenames=files)
     views = pipelines.view_names()
     if not views:
-        raise LossTopoError(f"state {state.name} has no views after loading", "regenerate it with make_statefiles.py")
+        raise LossTopoError(f"state {state.name} has no views after loading",
+                            "regenerate it with `losstopo render --make-statefiles`")
     for name, src in pv.GetSources().items():
         if src.GetXMLName() in statefile.READERS:
             src.UpdatePipeline()
             if src.GetDataInformation().GetNumberOfPoints() == 0:
-                raise LossTopoError(f"the landscape {landscape} gave no points", "check that it is a landscape")
+                raise LossTopoError(f"the landscape {landscape} gave no points",
+                                    "check that it is a landscape (see the error above)")
     return views
 
 
@@ -76,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         state = Path(args.state)
         load_state(state, Path(args.landscape))
-        for path in pipelines.screenshots(args.out, state.stem, (args.width, args.height), fit=not args.keep_camera):
+        size = (args.width, args.height)
+        for path in pipelines.screenshots(args.out, state.stem, size, fit=not args.keep_camera):
             print(path)
     except LossTopoError as e:
         print(f"losstopo: error: {e}", file=sys.stderr)

@@ -32,8 +32,8 @@ def landscape_source(args: argparse.Namespace):
                                      Span=args.span, Resolution=args.resolution, Samples=args.samples,
                                      Representation=rep, K=args.k)
     else:
-        src = pv.LossLandscapeReader(registrationName="Landscape", FileName=args.landscape, Representation=rep,
-                                     K=args.k)
+        src = pv.LossLandscapeReader(registrationName="Landscape", FileName=args.landscape,
+                                     Representation=rep, K=args.k)
     src.UpdatePipeline()
     if src.GetDataInformation().GetNumberOfPoints() == 0:
         raise LossTopoError("the landscape could not be computed or read (see the error above)",

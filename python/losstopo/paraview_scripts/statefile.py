@@ -59,7 +59,8 @@ def set_reader_files(tree: ET.ElementTree, filename: str) -> None:
 
 
 def _property(parent: ET.Element, proxy_id: str, name: str, values: list[str]) -> ET.Element:
-    prop = ET.SubElement(parent, "Property", name=name, id=f"{proxy_id}.{name}", number_of_elements=str(len(values)))
+    prop = ET.SubElement(parent, "Property", name=name, id=f"{proxy_id}.{name}",
+                         number_of_elements=str(len(values)))
     for i, v in enumerate(values):
         ET.SubElement(prop, "Element", index=str(i), value=v)
     return prop
