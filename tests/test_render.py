@@ -212,3 +212,18 @@ def test_losstopo_render_errors_are_one_line(tmp_path, landscape):
     assert "TTK" in res.stderr and "Traceback" not in res.stderr
     res = _cli("render", "--state", "statefiles/nope.pvsm", str(landscape), "--out", str(tmp_path))
     assert res.returncode == 2 and "does not exist" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_losstopo_render_whole_pipeline(tmp_path, landscape):
+    """Reader -> merge tree -> persistence diagram -> both layouts, and the metrics `losstopo analyze` gives."""
+    res = _cli("render", str(landscape), "--out", str(tmp_path / "shots"), "--size", "400x300")
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert sorted(p.name for p in (tmp_path / "shots").glob("*.png")) == [
+        "merge_tree_LandscapeView.png", "merge_tree_MergeTreeView.png",
+        "persistence_diagram_LandscapeView.png", "persistence_diagram_PersistenceDiagramView.png"]
+    got = json.loads((tmp_path / "shots" / "metrics.json").read_text())
+    analyze = _cli("analyze", str(landscape), "--out", str(tmp_path / "analysis"), "--no-pictures")
+    assert analyze.returncode == 0, analyze.stderr[-2000:]
+    expected = json.loads((tmp_path / "analysis" / "topology.json").read_text())["metrics"]
+    assert got["minima"] == expected["minima"] and got["saddles"] == expected["saddles"]
+    assert got["average_persistence"] == pytest.approx(expected["average_persistence"])
