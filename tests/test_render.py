@@ -210,6 +210,8 @@ def test_losstopo_render_errors_are_one_line(tmp_path, landscape):
     res = _cli("render", "--state", "statefiles/merge_tree_ttk.pvsm", str(landscape), "--out", str(tmp_path))
     assert res.returncode == 2
     assert "TTK" in res.stderr and "Traceback" not in res.stderr
+    res = _cli("render", str(landscape), "--backend", "ttk", "--out", str(tmp_path))
+    assert res.returncode == 2 and "TTK is not loaded" in res.stderr and "Traceback" not in res.stderr
     res = _cli("render", "--state", "statefiles/nope.pvsm", str(landscape), "--out", str(tmp_path))
     assert res.returncode == 2 and "does not exist" in res.stderr and len(res.stderr.strip().splitlines()) == 1
 
