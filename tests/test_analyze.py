@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REFERENCE
+from conftest import REFERENCE, needs_pvpython, run_pvpython
 from losstopo import cli, names, vtkio
 from losstopo.analyze import analyze_path
 from losstopo.landscape_files import Landscape, save_landscape
+from losstopo.representation import to_vtk_graph
 
 LOSSLENS = REFERENCE / "losslens"
 KNN_CASE = REFERENCE / "ttk" / "knn8_scatter_800.vtu"
@@ -174,3 +175,45 @@ def test_bad_inputs_are_one_line_and_exit_2(tmp_path, capfd):
         assert len(lines) == 1 and lines[0].startswith("losstopo"), (case, err)
         assert "Traceback" not in err and "error:" in lines[0], (case, err)
     assert not (tmp_path / "out" / "topology.json").exists()
+
+
+_PV_READ = """
+import json, sys
+from paraview.simple import OpenDataFile, servermanager
+out = {}
+for path in sys.argv[1:]:
+    data = servermanager.Fetch(OpenDataFile(path))
+    pd, cd = data.GetPointData(), data.GetCellData()
+    out[path.rsplit("/", 1)[-1]] = {
+        "points": data.GetNumberOfPoints(), "cells": data.GetNumberOfCells(),
+        "point_arrays": sorted(pd.GetArrayName(i) for i in range(pd.GetNumberOfArrays())),
+        "cell_arrays": sorted(cd.GetArrayName(i) for i in range(cd.GetNumberOfArrays()))}
+print("RESULT" + json.dumps(out))
+"""
+
+
+@needs_pvpython
+@pytest.mark.paraview
+def test_plain_paraview_reads_every_output(image_runs, tmp_path):
+    d, s = image_runs[CASES[0]]
+    script = tmp_path / "read.py"
+    script.write_text(_PV_READ)
+    files = ["merge_tree_nodes.vtu", "merge_tree_arcs.vtu", "segmentation.vti", "persistence_diagram.vtu"]
+    graph, info = to_vtk_graph(double_well(n=9), k=8)
+    vtkio.write(tmp_path / "knn_graph.vtu", graph)
+    proc = run_pvpython(script, *(str(d / f) for f in files), str(tmp_path / "knn_graph.vtu"), timeout=120)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), None)
+    assert line, proc.stderr[-2000:]
+    seen = json.loads(line[len("RESULT"):])
+    n_nodes, n_pairs = len(s["merge_tree"]["nodes"]), len(s["pairs"])
+    assert seen["merge_tree_nodes.vtu"]["points"] == n_nodes
+    assert {names.NODE_ID, names.VERTEX_ID, names.CRITICAL_TYPE, names.SCALAR} <= \
+        set(seen["merge_tree_nodes.vtu"]["point_arrays"])
+    assert seen["merge_tree_arcs.vtu"]["cells"] == n_nodes - 1
+    assert {names.UP_NODE_ID, names.DOWN_NODE_ID} <= set(seen["merge_tree_arcs.vtu"]["cell_arrays"])
+    assert seen["segmentation.vti"]["points"] == 1600
+    assert names.SEGMENTATION_ID in seen["segmentation.vti"]["point_arrays"]
+    assert seen["persistence_diagram.vtu"]["cells"] == n_pairs + 1
+    assert names.PAIR_IDENTIFIER in seen["persistence_diagram.vtu"]["cell_arrays"]
+    assert seen["knn_graph.vtu"]["points"] == 81 and seen["knn_graph.vtu"]["cells"] == info["n_edges"]
+    assert {names.LOSS, names.RAW_LOSS, names.VALID_MASK} <= set(seen["knn_graph.vtu"]["point_arrays"])
