@@ -164,3 +164,18 @@ def test_subprocess_error_has_no_traceback(tmp_path):
     r = subprocess.run([sys.executable, "-m", "losstopo", "landscape", str(tmp_path / "nope.pt"), "--out",
                         str(tmp_path / "o")], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_plots_for_every_shape(tmp_path):
+    from losstopo.plots_landscape import plot_landscape
+
+    rng = np.random.default_rng(0)
+    cases = {
+        "d1": Landscape(grid_coords(9, 1.0, 1), rng.uniform(0.1, 2, 9), np.zeros(9), (9,), 1.0),
+        "d2": Landscape(grid_coords(6, 1.0, 2), np.r_[np.inf, rng.uniform(0.1, 2, 35)], np.zeros(36), (6, 6), 1.0),
+        "d3": Landscape(grid_coords(4, 1.0, 3), rng.uniform(0.1, 2, 64), np.zeros(64), (4, 4, 4), 1.0),
+        "scatter": Landscape(rng.uniform(-1, 1, (30, 2)), rng.uniform(0.1, 2, 30), np.zeros(30), None, 1.0),
+    }
+    for name, ls in cases.items():
+        p = plot_landscape(ls, tmp_path / f"{name}.png")
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5000, name
