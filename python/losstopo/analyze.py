@@ -197,9 +197,30 @@ def _topology_json(dom: Domain, result: Any, metrics: dict, backend: str, array:
     }
 
 
+class _Steps:
+    """A tqdm bar over the analysis steps (hidden when stderr is not a terminal or progress is off)."""
+
+    def __init__(self, total: int, progress: bool):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, desc="analyze", unit="step", leave=False,
+                        disable=None if progress else True)
+
+    def start(self, what: str) -> None:
+        self.bar.set_postfix_str(what, refresh=True)
+
+    def done(self) -> None:
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 def analyze_domain(dom: Domain, out_dir: str | os.PathLike, array: str = names.LOSS, backend: str = "auto",
-                   simplify: float = 0.0, simplify_relative: bool = False, pictures: bool = True) -> dict:
+                   simplify: float = 0.0, simplify_relative: bool = False, pictures: bool = True,
+                   steps: _Steps | None = None) -> dict:
     """Stages 4-5 on a loaded Domain and every output file; returns the topology.json content."""
+    steps = steps or _Steps(3, progress=False)
     from .metrics import topology_metrics
     from .topology import compute_topology
     from .topology.vtkoutput import merge_tree_vtk, persistence_diagram_vtk
@@ -209,6 +230,7 @@ def analyze_domain(dom: Domain, out_dir: str | os.PathLike, array: str = names.L
     values, mask, n_bad = finite_version(dom.raw)
     if n_bad:
         dom.notes.append(f"{n_bad} non-finite values replaced by a plateau above the finite maximum")
+    steps.start(f"merge tree and persistence ({used})")
     if used == "ttk":
         from .topology.ttk import compute_topology_ttk
 
@@ -218,7 +240,9 @@ def analyze_domain(dom: Domain, out_dir: str | os.PathLike, array: str = names.L
                                   simplify_relative=simplify_relative)
     metrics = topology_metrics(result)
     summary = _topology_json(dom, result, metrics, used, array, n_bad, simplify, simplify_relative)
+    steps.done()
 
+    steps.start("VTK outputs")
     dataset = vtkio.shallow_copy(dom.dataset)
     if result.simplify_threshold > 0:  # like TTK after its simplification: the field the tree was built on
         dataset.GetPointData().RemoveArray(array)
@@ -234,6 +258,8 @@ def analyze_domain(dom: Domain, out_dir: str | os.PathLike, array: str = names.L
     if dom.knn is not None:
         vtkio.write(out / KNN_VTU, dom.dataset)
         files["knn_graph"] = KNN_VTU
+    steps.done()
+    steps.start("pictures")
     if pictures:
         from . import plots_topology as plots
 
@@ -246,21 +272,31 @@ def analyze_domain(dom: Domain, out_dir: str | os.PathLike, array: str = names.L
         files.update(PICTURES)
     summary["files"] = files
     write_json(out / TOPOLOGY_JSON, summary)
+    steps.done()
     return summary
 
 
 def analyze_path(input: str | os.PathLike, out_dir: str | os.PathLike, array: str = names.LOSS,
                  backend: str = "auto", simplify: float = 0.0, knn: int | None = None,
-                 simplify_relative: bool = False, seed: int = 0, pictures: bool = True) -> dict:
+                 simplify_relative: bool = False, seed: int = 0, pictures: bool = True,
+                 progress: bool = True) -> dict:
     """Analyse a landscape folder / .vti / .vtu and write every output into out_dir; returns topology.json.
 
     knn: analyse the k-nearest-neighbour graph of the points instead of the file's own connectivity.
+    progress: a tqdm bar over the steps on a terminal (building a kNN graph first compiles
+    pynndescent's numba code, 20-80 s once per process).
     """
     out = ensure_output_dir(out_dir)  # fail on a bad --out before any long work
     resolve_backend(backend)
-    dom = load_domain(input, array=array, knn=knn, seed=seed)
-    return analyze_domain(dom, out, array=array, backend=backend, simplify=simplify,
-                          simplify_relative=simplify_relative, pictures=pictures)
+    steps = _Steps(4, progress)
+    try:
+        steps.start("reading input" + (f", building the {knn}-NN graph (pynndescent)" if knn else ""))
+        dom = load_domain(input, array=array, knn=knn, seed=seed)
+        steps.done()
+        return analyze_domain(dom, out, array=array, backend=backend, simplify=simplify,
+                              simplify_relative=simplify_relative, pictures=pictures, steps=steps)
+    finally:
+        steps.close()
 
 
 # ------------------------------------------------------------------------------------------ CLI
