@@ -110,7 +110,7 @@ if "TTKMergeandContourTreeFTM" in globals():
     tree = TTKMergeandContourTreeFTM(Input=src)
     tree.ScalarField = ["POINTS", array]
     tree.TreeType = "Join Tree"
-    tree.SuperArcSamplingLevel = 0
+    tree.ArcSampling = 0  # direct arcs (the default): one VTK_LINE per arc
 else:
     tree = TTKMergeTree(Input=src)
     tree.ScalarArray = ["POINTS", array]
