@@ -217,3 +217,31 @@ def test_plain_paraview_reads_every_output(image_runs, tmp_path):
     assert names.PAIR_IDENTIFIER in seen["persistence_diagram.vtu"]["cell_arrays"]
     assert seen["knn_graph.vtu"]["points"] == 81 and seen["knn_graph.vtu"]["cells"] == info["n_edges"]
     assert {names.LOSS, names.RAW_LOSS, names.VALID_MASK} <= set(seen["knn_graph.vtu"]["point_arrays"])
+
+
+def test_volume_counts_equal_ttk_and_pictures_are_drawn(tmp_path):
+    ref = json.loads((REFERENCE / "ttk" / "rough3d_16x12x10.ttk.json").read_text())["trees"]["join"]
+    s = analyze_path(REFERENCE / "ttk" / "rough3d_16x12x10.vti", tmp_path, backend="builtin")
+    c = ref["node_counts"]
+    assert s["grid_dims"] == [16, 12, 10] and s["minima"] == c["min"]
+    assert s["saddles"] == c["saddle1"] + c.get("degenerate", 0) and s["maxima"] == c.get("max", 0)
+    assert vtkio.read(tmp_path / "segmentation.vti").GetDimensions() == (16, 12, 10)
+    assert (tmp_path / "landscape.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_simplify_keeps_exactly_the_pairs_above_the_threshold(tmp_path):
+    """Threshold halfway between two of TTK's persistence values: the minima left are the pairs above it."""
+    name = CASES[0]
+    v = vtkio.scalar_field(vtkio.read(LOSSLENS / f"{name}.vti"), names.LOSS)
+    _, pairs = ttk_csv(name)
+    pers = sorted(v[dv] - v[bv] for bv, dv, _, _ in pairs[1:])
+    threshold = 0.5 * (pers[2] + pers[3])
+    s = analyze_path(LOSSLENS / f"{name}.vti", tmp_path, simplify=threshold, backend="builtin", pictures=False)
+    kept = sorted((bv, dv) for bv, dv, _, _ in pairs[1:] if v[dv] - v[bv] > threshold)
+    assert s["minima"] == len(kept) + 1 and s["simplify"]["threshold"] == threshold
+    assert sorted((p["birth_vertex"], p["death_vertex"]) for p in s["pairs"][1:]) == kept
+    seg = vtkio.point_arrays(vtkio.read(tmp_path / "segmentation.vti"))
+    assert not np.array_equal(seg[names.LOSS], v)  # the segmentation carries the simplified field, as TTK's
+    rel = analyze_path(LOSSLENS / f"{name}.vti", tmp_path / "rel", simplify=threshold / np.ptp(v),
+                       simplify_relative=True, backend="builtin", pictures=False)
+    assert rel["minima"] == s["minima"]
