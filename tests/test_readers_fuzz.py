@@ -88,6 +88,11 @@ def test_truncations_and_bit_flips_of_real_files(tmp_path):
             for how in ("flip", "splice"):
                 files.append(tmp_path / f"{how}{seed}_{src.name}")
                 files[-1].write_bytes(corrupt(data, how, seed))
+    # Headers declaring absurd sizes (VTK itself aborts the process on the second one).
+    data = VTK_SOURCES[0].read_bytes()
+    for i, n in enumerate((39999, 3999999)):
+        files.append(tmp_path / f"t_extent{i}.vti")
+        files[-1].write_bytes(data.replace(b"0 39 0 39 0 0", f"0 {n} 0 {n} 0 0".encode()))
     outcomes = run_child(files)
     check(outcomes)
     # Every truncated copy is rejected (VTK itself would read them as zero-filled data without a word).

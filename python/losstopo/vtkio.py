@@ -145,9 +145,16 @@ def read(path: str | os.PathLike) -> Any:
     # VTK's XML readers zero-fill a truncated appended-data section without any error or warning,
     # so a cut-off file would silently read as valid: every complete file ends with </VTKFile>.
     with open(path, "rb") as f:
-        if b"<VTKFile" not in f.read(1024):
+        head = f.read(65536)
+        if b"<VTKFile" not in head[:1024]:
             raise LossTopoError(f"input file {path} is not a VTK XML {path.suffix} file",
                                 "pass a .vti/.vtu written by losstopo, ParaView or VTK")
+        declared = _declared_points(head)
+        # A corrupt header can declare absurd sizes, on which VTK aborts the process or allocates
+        # terabytes: no file holds more points than its bytes allow (zlib compresses at most ~1032:1).
+        if declared is not None and (declared < 0 or declared > 1100 * size + 1_000_000):
+            raise LossTopoError(f"input file {path} declares {declared} points but holds only {size} bytes",
+                                "the file is corrupt; recompute or re-export it")
         f.seek(max(0, size - 512))
         if b"</VTKFile>" not in f.read():
             raise LossTopoError(f"input file {path} is truncated (no closing </VTKFile>)",
@@ -177,6 +184,22 @@ def read(path: str | os.PathLike) -> Any:
         raise LossTopoError(f"input file {path} is corrupt, truncated or has no points",
                             "recompute or re-export it")
     return out
+
+
+def _declared_points(head: bytes) -> int | None:
+    """Number of points a VTK XML header declares (image extents or pieces' NumberOfPoints), or None."""
+    import re
+
+    text = head.decode("latin-1")
+    ext = re.search(r'WholeExtent="\s*(-?\d+)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)', text)
+    if ext:
+        e = [int(v) for v in ext.groups()]
+        n = 1
+        for a in range(3):
+            n *= e[2 * a + 1] - e[2 * a] + 1
+        return n if all(e[2 * a + 1] >= e[2 * a] for a in range(3)) else -1
+    counts = re.findall(r'NumberOfPoints="\s*(-?\d+)', text)
+    return sum(int(c) for c in counts) if counts else None
 
 
 def point_arrays(data: Any) -> dict[str, np.ndarray]:
