@@ -140,3 +140,33 @@ def test_landscape_reader_fuzz(tmp_path_factory, npz_bytes, how, seed, blob):
         assert str(e) and "\n" not in str(e)
         return
     assert len(ls.coords) == len(ls.loss) == len(ls.accuracy)  # a read that succeeds is consistent
+
+
+def test_every_vtk_xml_encoding_still_reads(tmp_path):
+    """The structural checks before VTK parses a file accept every layout VTK writes."""
+    from vtkmodules.vtkIOXML import vtkXMLImageDataWriter, vtkXMLUnstructuredGridWriter
+
+    from losstopo import vtkio
+
+    rng = np.random.default_rng(1)
+    img = vtkio.make_image((30, 20), (0, 0), (1, 1), {"Loss": rng.random(600)})
+    graph = vtkio.make_graph(rng.random((50, 2)), np.array([[0, 1], [1, 2], [2, 3]]),
+                             {"Loss": rng.random(50)})
+    cases = ((img, vtkXMLImageDataWriter, ".vti"), (graph, vtkXMLUnstructuredGridWriter, ".vtu"))
+    for data, writer, ext in cases:
+        for mode in ("Ascii", "Binary", "Appended"):
+            for compressed in (False, True):
+                for wide in (False, True):
+                    w = writer()
+                    path = tmp_path / f"{mode}_{compressed}_{wide}{ext}"
+                    w.SetFileName(str(path))
+                    w.SetInputData(data)
+                    getattr(w, f"SetDataModeTo{mode}")()
+                    if not compressed:
+                        w.SetCompressorTypeToNone()
+                    if wide:
+                        w.SetHeaderTypeToUInt64()
+                    w.SetEncodeAppendedData(compressed)  # base64 and raw appended data
+                    assert w.Write()
+                    back = vtkio.scalar_field(vtkio.read(path), "Loss")
+                    assert np.array_equal(back, vtkio.scalar_field(data, "Loss")), path.name
