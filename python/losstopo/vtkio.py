@@ -188,9 +188,30 @@ def _check_xml_file(path: Path, size: int) -> None:
     if declared is not None and not 0 <= declared <= limit:
         raise LossTopoError(f"input file {path} declares {declared} points but holds only {size} bytes",
                             "the file is corrupt; recompute or re-export it")
-    problem = _appended_blocks_problem(path, head, size, limit)
+    problem = _extent_problem(head) or _appended_blocks_problem(path, head, size, limit)
     if problem:
         raise LossTopoError(f"input file {path} is corrupt ({problem})", "recompute or re-export it")
+
+
+def _extent_problem(head: bytes) -> str | None:
+    """Image pieces must lie inside the whole extent, lo <= hi (VTK segfaults on some that do not)."""
+    import re
+
+    text = head.decode("latin-1")
+    whole = re.search(r'WholeExtent="([^"]*)"', text)
+    if whole is None:
+        return None
+    try:
+        w = [int(v) for v in whole.group(1).split()]
+        pieces = [[int(v) for v in m.split()] for m in re.findall(r'<Piece[^>]*\bExtent="([^"]*)"', text)]
+    except ValueError:
+        return "an extent is not six integers"
+    for e in [w, *pieces]:
+        if len(e) != 6 or any(e[2 * a] > e[2 * a + 1] for a in range(3)):
+            return "an extent is not six integers lo <= hi"
+        if any(e[2 * a] < w[2 * a] or e[2 * a + 1] > w[2 * a + 1] for a in range(3)):
+            return "a piece lies outside the whole extent"
+    return None
 
 
 def _appended_blocks_problem(path: Path, head: bytes, size: int, limit: int) -> str | None:
