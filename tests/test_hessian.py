@@ -62,6 +62,15 @@ def test_top_two_eigenpairs_match_the_dense_hessian(tiny):
     assert max(info["relative_residuals"]) < 1e-2
 
 
+def test_float64_models_agree_with_the_dense_hessian_to_1e6(tiny):
+    model, X, y, H = tiny
+    double = build_model("mlp", input_dim=4, hidden=(5,), num_classes=3).double()
+    double.load_state_dict(model.state_dict())
+    values, vectors = hessian_top_eigen(double, X.double(), y, k=1, max_iter=2000, tol=1e-12)
+    assert values[0] == pytest.approx(float(torch.linalg.eigvalsh(H).max()), rel=1e-6)
+    assert vectors[0][0].dtype == torch.float64 and torch.get_default_dtype() == torch.float32
+
+
 def test_stale_gradients_do_not_change_the_answer_and_state_is_restored(tiny):
     """PyHessian adds its gradient to whatever .grad holds: with this stale graph-connected gradient, plain
     PyHessian reports twice the top eigenvalue (1.62 instead of 0.81, checked by hand)."""

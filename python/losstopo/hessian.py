@@ -36,7 +36,10 @@ def _pyhessian_session(model: nn.Module, X: torch.Tensor, y: torch.Tensor, seed:
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise LossTopoError("the model has no trainable parameters", "unfreeze at least one parameter")
+    if X.dtype != params[0].dtype:
+        X = X.to(params[0].dtype)
     was_training = model.training
+    saved_dtype = torch.get_default_dtype()
     saved_grads = [p.grad for p in params]
     for p in params:
         p.grad = None
@@ -46,6 +49,8 @@ def _pyhessian_session(model: nn.Module, X: torch.Tensor, y: torch.Tensor, seed:
             # PyHessian's backward(create_graph=True) warns of a grad<->param cycle; we reset .grad below.
             warnings.filterwarnings("ignore", message="Using backward\\(\\) with create_graph=True")
             torch.manual_seed(seed)
+            if params[0].dtype in (torch.float32, torch.float64):
+                torch.set_default_dtype(params[0].dtype)  # PyHessian's torch.randn vectors match the params
             ph = PyHessian(model, nn.CrossEntropyLoss(), data=(X, y), cuda=False)
             if any(not isinstance(g, torch.Tensor) for g in ph.gradsH):
                 raise LossTopoError("some trainable parameters do not affect the loss",
@@ -54,6 +59,7 @@ def _pyhessian_session(model: nn.Module, X: torch.Tensor, y: torch.Tensor, seed:
     finally:
         if ph is not None:  # drop the double-backward graph PyHessian keeps alive
             ph.gradsH = None
+        torch.set_default_dtype(saved_dtype)
         for p, g in zip(params, saved_grads):
             p.grad = g
         model.train(was_training)
@@ -73,8 +79,9 @@ def hessian_top_eigen(model: nn.Module, X: torch.Tensor, y: torch.Tensor, k: int
     """Top-k Hessian eigenvalues (largest magnitude) and eigenvectors (lists shaped like the trainable params).
 
     Power iteration with deflation (PyHessian `eigenvalues`), stopping when the relative change of the
-    estimate is below `tol` or after `max_iter` products. If `info` is given it receives k, max_iter, tol,
-    seed, samples, the number of Hessian-vector products and each pair's relative residual |Hv - lv| / |l|.
+    estimate is below `tol` or after `max_iter` products; each returned value is the Rayleigh quotient of
+    the returned unit vector. If `info` is given it receives k, max_iter, tol, seed, samples, the number of
+    Hessian-vector products, each pair's relative residual |Hv - lv| / |l| and PyHessian's own estimates.
     """
     if k < 1 or max_iter < 1 or tol <= 0:
         raise LossTopoError(f"invalid Hessian settings k={k} max_iter={max_iter} tol={tol}",
@@ -95,15 +102,24 @@ def hessian_top_eigen(model: nn.Module, X: torch.Tensor, y: torch.Tensor, k: int
             values, vectors = ph.eigenvalues(maxIter=max_iter, tol=tol, top_n=k)
         finally:
             ph_module.hessian_vector_product = original
-        residuals = []
-        for lam, v in zip(values, vectors):
+        # PyHessian's vectors have norm 1 - 1e-6/|Hv| (it divides by norm + 1e-6), which biases its
+        # eigenvalues by about -2e-6/|l| relative; one more product gives the exact Rayleigh quotient.
+        pyhessian_values = [float(v) for v in values]
+        values, unit_vectors, residuals = [], [], []
+        for v in vectors:
+            norm = math.sqrt(_dot(v, v))
+            v = [t.detach() / norm for t in v]
             hv = _hvp(ph, v)
+            lam = _dot(v, hv)
             r = [a - lam * b for a, b in zip(hv, v)]
+            values.append(lam)
+            unit_vectors.append([t.clone() for t in v])
             residuals.append(math.sqrt(_dot(r, r)) / max(abs(lam), 1e-12))
-        vectors = [[t.detach().clone() for t in v] for v in vectors]
+        vectors = unit_vectors
     if info is not None:
         info.update({"k": k, "max_iter": max_iter, "tol": tol, "seed": seed, "samples": len(y),
-                     "hessian_vector_products": calls[0], "relative_residuals": residuals})
+                     "hessian_vector_products": calls[0], "relative_residuals": residuals,
+                     "pyhessian_estimates": pyhessian_values})
     return [float(v) for v in values], vectors
 
 
