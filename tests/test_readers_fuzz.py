@@ -88,11 +88,18 @@ def test_truncations_and_bit_flips_of_real_files(tmp_path):
             for how in ("flip", "splice"):
                 files.append(tmp_path / f"{how}{seed}_{src.name}")
                 files[-1].write_bytes(corrupt(data, how, seed))
-    # Headers declaring absurd sizes (VTK itself aborts the process on the second one).
+    # Headers on which VTK itself aborts, segfaults or allocates without bound (found by fuzzing):
+    # absurd extents, a piece with lo > hi, a data offset into the middle of another block.
     data = VTK_SOURCES[0].read_bytes()
     for i, n in enumerate((39999, 3999999)):
         files.append(tmp_path / f"t_extent{i}.vti")
         files[-1].write_bytes(data.replace(b"0 39 0 39 0 0", f"0 {n} 0 {n} 0 0".encode()))
+    files.append(tmp_path / "t_piece.vti")
+    files[-1].write_bytes(data.replace(b'Piece Extent="0 39 0 39 0 0"', b'Piece Extent="0 39 5 1 0 0"'))
+    graph = VTK_SOURCES[1].read_bytes()
+    assert b'offset="25492"' in graph
+    files.append(tmp_path / "t_offset.vtu")
+    files[-1].write_bytes(graph.replace(b'offset="25492"', b'offset="25992"'))
     outcomes = run_child(files)
     check(outcomes)
     # Every truncated copy is rejected (VTK itself would read them as zero-filled data without a word).
