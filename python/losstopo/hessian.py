@@ -65,6 +65,31 @@ def _pyhessian_session(model: nn.Module, X: torch.Tensor, y: torch.Tensor, seed:
         model.train(was_training)
 
 
+@contextlib.contextmanager
+def _counted_products(desc: str, most: int, progress: bool) -> Iterator[list[int]]:
+    """Count PyHessian's Hessian-vector products (it reports none) and show them as a tqdm bar."""
+    import importlib
+
+    from tqdm import tqdm
+
+    module = importlib.import_module("pyhessian.hessian")  # the module (the package exports the class)
+    original = module.hessian_vector_product
+    calls = [0]
+    bar = tqdm(total=most, desc=desc, unit="Hv", disable=not progress, leave=False)
+
+    def counting(gradsH: Any, params: Any, v: Any) -> Any:
+        calls[0] += 1
+        bar.update()
+        return original(gradsH, params, v)
+
+    module.hessian_vector_product = counting
+    try:
+        yield calls
+    finally:
+        module.hessian_vector_product = original
+        bar.close()
+
+
 def _hvp(ph: Any, v: list[torch.Tensor]) -> list[torch.Tensor]:
     return list(torch.autograd.grad(ph.gradsH, ph.params, grad_outputs=v, retain_graph=True))
 
@@ -74,8 +99,8 @@ def _dot(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
 
 
 def hessian_top_eigen(model: nn.Module, X: torch.Tensor, y: torch.Tensor, k: int = 1, max_iter: int = 100,
-                      tol: float = 1e-3, seed: int = 0,
-                      info: dict[str, Any] | None = None) -> tuple[list[float], list[list[torch.Tensor]]]:
+                      tol: float = 1e-3, seed: int = 0, info: dict[str, Any] | None = None,
+                      progress: bool = False) -> tuple[list[float], list[list[torch.Tensor]]]:
     """Top-k Hessian eigenvalues (largest magnitude) and eigenvectors (lists shaped like the trainable params).
 
     Power iteration with deflation (PyHessian `eigenvalues`), stopping when the relative change of the
@@ -86,22 +111,9 @@ def hessian_top_eigen(model: nn.Module, X: torch.Tensor, y: torch.Tensor, k: int
     if k < 1 or max_iter < 1 or tol <= 0:
         raise LossTopoError(f"invalid Hessian settings k={k} max_iter={max_iter} tol={tol}",
                             "use k >= 1, max_iter >= 1, tol > 0")
-    import importlib
-
-    ph_module = importlib.import_module("pyhessian.hessian")  # the module (the package exports the class)
-    calls = [0]
-    original = ph_module.hessian_vector_product
-
-    def counting(gradsH: Any, params: Any, v: Any) -> Any:
-        calls[0] += 1
-        return original(gradsH, params, v)
-
-    with _pyhessian_session(model, X, y, seed) as ph:
-        ph_module.hessian_vector_product = counting  # PyHessian reports no iteration count; we count products
-        try:
-            values, vectors = ph.eigenvalues(maxIter=max_iter, tol=tol, top_n=k)
-        finally:
-            ph_module.hessian_vector_product = original
+    with _pyhessian_session(model, X, y, seed) as ph, \
+            _counted_products(f"Hessian top-{k} eigen", k * max_iter, progress) as calls:
+        values, vectors = ph.eigenvalues(maxIter=max_iter, tol=tol, top_n=k)
         # PyHessian's vectors have norm 1 - 1e-6/|Hv| (it divides by norm + 1e-6), which biases its
         # eigenvalues by about -2e-6/|l| relative; one more product gives the exact Rayleigh quotient.
         pyhessian_values = [float(v) for v in values]
@@ -116,15 +128,16 @@ def hessian_top_eigen(model: nn.Module, X: torch.Tensor, y: torch.Tensor, k: int
             unit_vectors.append([t.clone() for t in v])
             residuals.append(math.sqrt(_dot(r, r)) / max(abs(lam), 1e-12))
         vectors = unit_vectors
+        products = calls[0]
     if info is not None:
         info.update({"k": k, "max_iter": max_iter, "tol": tol, "seed": seed, "samples": len(y),
-                     "hessian_vector_products": calls[0], "relative_residuals": residuals,
+                     "hessian_vector_products": products, "relative_residuals": residuals,
                      "pyhessian_estimates": pyhessian_values})
     return [float(v) for v in values], vectors
 
 
 def hessian_trace(model: nn.Module, X: torch.Tensor, y: torch.Tensor, max_iter: int = 100, tol: float = 1e-3,
-                  seed: int = 0, info: dict[str, Any] | None = None) -> float:
+                  seed: int = 0, info: dict[str, Any] | None = None, progress: bool = False) -> float:
     """Hutchinson estimate of the Hessian trace (PyHessian `trace`, Rademacher vectors).
 
     Stops when the running mean changes by less than `tol` (relative) or after `max_iter` samples. If `info`
@@ -134,7 +147,7 @@ def hessian_trace(model: nn.Module, X: torch.Tensor, y: torch.Tensor, max_iter: 
     if max_iter < 1 or tol <= 0:
         raise LossTopoError(f"invalid Hessian settings max_iter={max_iter} tol={tol}",
                             "use max_iter >= 1, tol > 0")
-    with _pyhessian_session(model, X, y, seed) as ph:
+    with _pyhessian_session(model, X, y, seed) as ph, _counted_products("Hessian trace", max_iter, progress):
         vhv = np.asarray(ph.trace(maxIter=max_iter, tol=tol), dtype=np.float64)
     stderr = float(vhv.std(ddof=1) / math.sqrt(len(vhv))) if len(vhv) > 1 else float("nan")
     if info is not None:

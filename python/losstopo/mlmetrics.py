@@ -25,7 +25,7 @@ HESSIAN_TOL = 1e-3
 
 def ml_metrics(loaded: LoadedCheckpoint, samples: int | None = None, hessian_samples: int | None = HESSIAN_SAMPLES,
                seed: int = 0, data_root: str | None = None, max_iter: int = HESSIAN_MAX_ITER,
-               tol: float = HESSIAN_TOL) -> dict[str, Any]:
+               tol: float = HESSIAN_TOL, progress: bool = False) -> dict[str, Any]:
     """Accuracy/loss on train and test (first `samples` of each split's fixed permutation; None = all) and
     the Hessian top eigenvalue and trace on the first `hessian_samples` training samples (None = all)."""
     info = loaded.info
@@ -44,10 +44,11 @@ def ml_metrics(loaded: LoadedCheckpoint, samples: int | None = None, hessian_sam
                           samples=None if hessian_samples is None else min(hessian_samples, n_train))
     eig_info: dict[str, Any] = {}
     trace_info: dict[str, Any] = {}
-    values, _ = hessian_top_eigen(loaded.model, hx, hy, k=1, max_iter=max_iter, tol=tol, seed=seed, info=eig_info)
+    values, _ = hessian_top_eigen(loaded.model, hx, hy, k=1, max_iter=max_iter, tol=tol, seed=seed, info=eig_info,
+                                  progress=progress)
     result["hessian_top_eigenvalue"] = values[0]
     result["hessian_trace"] = hessian_trace(loaded.model, hx, hy, max_iter=max_iter, tol=tol, seed=seed,
-                                            info=trace_info)
+                                            info=trace_info, progress=progress)
     result["hessian"] = {"samples": len(hy), "split": "train", "seed": seed, "eigen": eig_info,
                          "trace": trace_info}
     result["seconds"] = time.perf_counter() - start
@@ -81,6 +82,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the Hessian's random vectors")
     p.add_argument("--data-root", help="CIFAR-10 folder, if it moved since training")
     p.add_argument("--out", help="JSON file (default: CHECKPOINT with suffix .metrics.json)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     if out.is_dir() or not out.parent.is_dir():
         raise LossTopoError(f"cannot write {out}", "pass --out a JSON file path in an existing folder")
     m = ml_metrics(loaded, samples=args.samples, hessian_samples=args.hessian_batch, seed=args.seed,
-                   data_root=args.data_root, max_iter=args.max_iter, tol=args.tol)
+                   data_root=args.data_root, max_iter=args.max_iter, tol=args.tol, progress=not args.no_progress)
     try:
         write_json(out, m)
     except OSError as e:
