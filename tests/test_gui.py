@@ -50,23 +50,21 @@ def _env(**extra):
 
 
 def _menu_run(tmp_path, events: list[str]) -> subprocess.CompletedProcess:
-    from losstopo.paraview_launch import headless
+    from losstopo.paraview_launch import run_headless
 
     check = tmp_path / "check.xml"
     check.write_text(MENU_CHECK.format(events="\n".join(events)))
-    cmd = headless(_gui_command(tmp_path) + [f"--test-script={check}", "--exit"])
-    return subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=180)
+    return run_headless(_gui_command(tmp_path) + [f"--test-script={check}", "--exit"], env=_env(), timeout=180)
 
 
 def test_gui_window_shows_both_views(tmp_path):
-    from losstopo.paraview_launch import headless
+    from losstopo.paraview_launch import run_headless
 
     ready, shot = tmp_path / "ready", tmp_path / "screen.png"
     gui = " ".join(shlex.quote(c) for c in _gui_command(tmp_path))
     script = (f"{gui} & pid=$!; for i in $(seq 1 900); do [ -f {ready} ] && break; sleep 0.1; done; "
               f"sleep 2; import -window root {shot}; kill $pid; wait $pid; exit 0")
-    res = subprocess.run(headless(["sh", "-c", script]), env=_env(LOSSTOPO_GUI_READY=str(ready)),
-                         capture_output=True, text=True, timeout=240)
+    res = run_headless(["sh", "-c", script], env=_env(LOSSTOPO_GUI_READY=str(ready)), timeout=240)
     assert ready.exists(), res.stderr[-3000:]
     assert "ERROR" not in res.stderr, res.stderr[-3000:]
     import matplotlib.image as mpimg

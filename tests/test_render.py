@@ -89,12 +89,10 @@ def pairs(tmp_path_factory, landscape):
 
 
 def pvpython_headless(script, *args, timeout=300):
-    """pvpython under xvfb-run the way `losstopo render` runs it (a random display, no races)."""
-    from losstopo.paraview_env import paraview_environment
-    from losstopo.paraview_launch import headless
+    """pvpython under xvfb-run the way `losstopo render` runs it (random display, retried if unreachable)."""
+    from losstopo.paraview_launch import run_headless
 
-    return subprocess.run(headless(["pvpython", str(script), *args]), env=paraview_environment(),
-                          capture_output=True, text=True, timeout=timeout)
+    return run_headless(["pvpython", str(script), *args], timeout=timeout)
 
 
 def _probe(tmp_path_factory, state, landscape):
@@ -157,7 +155,8 @@ def _check_markers(img, pixels):
         assert np.min(np.hypot(xs - x, ys - y)) <= 3, (x, y)
     for bx, by in blobs:  # and nothing is drawn anywhere else
         assert min(np.hypot(bx - x, by - y) for x, y in pixels) <= MARKER, (bx, by)
-    assert len(blobs) == _clusters(pixels, MARKER + 2)
+    # one blob per marker, except where markers overlap (closer than their diameter) or touch
+    assert _clusters(pixels, MARKER + 2) <= len(blobs) <= _clusters(pixels, 0.75 * MARKER)
 
 
 def test_states_point_at_the_fresh_landscape(diagram, tree, landscape):

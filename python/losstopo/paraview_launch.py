@@ -53,13 +53,44 @@ def headless(cmd: list[str]) -> list[str]:
                         "install xvfb (apt-get install xvfb xauth, or `make setup`)")
 
 
-def run_paraview(cmd: list[str], timeout: float | None = None) -> int:
-    """Run a ParaView command with losstopo's environment; its output goes to ours."""
-    try:
-        return subprocess.run(cmd, env=paraview_environment(), timeout=timeout).returncode
-    except subprocess.TimeoutExpired:
-        raise LossTopoError(f"{Path(cmd[0]).name} did not finish in {timeout:.0f} s",
-                            "retry, or render fewer views")
+X_FAILURE = "bad X server connection"  # Xvfb not reachable (seen now and then under load): worth a retry
+
+
+def run_headless(cmd: list[str], env: dict[str, str] | None = None, timeout: float | None = None,
+                 attempts: int = 3) -> subprocess.CompletedProcess:
+    """Run `cmd` under xvfb-run (see headless), capturing its output; retried on a new display if the
+    X server could not be reached."""
+    for attempt in range(attempts):
+        res = subprocess.run(headless(cmd), env=env or paraview_environment(), capture_output=True, text=True,
+                             timeout=timeout)
+        if X_FAILURE not in res.stderr or attempt == attempts - 1:
+            return res
+    return res
+
+
+def run_paraview(cmd: list[str], timeout: float | None = None, attempts: int = 3) -> int:
+    """Run a ParaView command headless with losstopo's environment, passing its output through.
+
+    stderr is passed on line by line as it comes (progress bars stay live) and watched for the X
+    server failure, after which the command is run again on another display.
+    """
+    for attempt in range(attempts):
+        x_failed = False
+        try:
+            proc = subprocess.Popen(headless(cmd), env=paraview_environment(), stderr=subprocess.PIPE, text=True)
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                x_failed = x_failed or X_FAILURE in line
+                sys.stderr.write(line)
+            rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise LossTopoError(f"{Path(cmd[0]).name} did not finish in {timeout:.0f} s",
+                                "retry, or render fewer views") from None
+        if not (x_failed and rc != 0) or attempt == attempts - 1:
+            return rc
+        print("losstopo: the virtual X server was not reachable; retrying on another display", file=sys.stderr)
+    return rc
 
 
 # ------------------------------------------------------------------------------------------------ render
@@ -133,8 +164,7 @@ def _existing(path: str) -> str:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    cmd = headless(render_command(args))
-    rc = run_paraview(cmd, timeout=args.timeout)
+    rc = run_paraview(render_command(args), timeout=args.timeout)
     return 2 if rc == 2 else (1 if rc else 0)
 
 
@@ -178,4 +208,4 @@ def run_gui(args: argparse.Namespace) -> int:
         if not os.environ.get("DISPLAY"):
             raise LossTopoError("no display for the ParaView GUI (DISPLAY not set)",
                                 "run it on a desktop, over ssh -X, or under xvfb-run for tests")
-        return run_paraview(cmd)
+        return subprocess.run(cmd, env=paraview_environment()).returncode

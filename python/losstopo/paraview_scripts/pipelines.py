@@ -5,8 +5,9 @@ pvpython only. Used by make_statefiles.py (which saves them as statefiles/*.pvsm
 carry TTK's property names and output layout; `backend="ttk"` builds the same views with TTK's filters.
 
 Conventions of every view built here:
-  * the landscape is a surface warped by a normalised loss (Height = (Loss - min) / range, times 0.6 of
-    the grid's width), coloured by Loss, so landscapes of any span and loss range look alike;
+  * the landscape is a surface warped by a normalised, logarithmic loss (height_expression: 0 at the
+    lowest loss, 0.6 of the grid's width at the highest), coloured by Loss on a log scale, so
+    landscapes of any span and loss range look alike;
   * critical points are lifted onto that surface with the same normalisation (PythonCalculator with
     the landscape as second input), coloured by CriticalType (blue minimum, green saddle, red maximum).
 """
@@ -33,11 +34,17 @@ def ensure_plugin(path: str | Path | None = None) -> None:
 
 
 def height_expression(values: str, landscape_input: int) -> str:
-    """PythonCalculator expression: the normalised height of `values` against the landscape's Loss."""
+    """PythonCalculator expression: the height of `values` against the landscape's Loss.
+
+    h = log(1 + (v - min) / d) / log(1 + range / d) with d = 1% of the loss range: 0 at the lowest
+    loss, 1 at the highest, monotone (so critical points stay where they are) and logarithmic, so a
+    loss that explodes at the border (common at large spans) does not flatten the basins.
+    """
     loss = f"inputs[{landscape_input}].PointData['{names.LOSS}']"
     bounds = f"inputs[{landscape_input}].GetBounds()"
+    lo, rng = f"min({loss})", f"(max({loss}) - min({loss}) + 1e-300)"
     # (x extent + y extent) / 2: the grid's width for square grids, half the length for 1-D ones
-    return (f"({values} - min({loss})) / (max({loss}) - min({loss}) + 1e-300) * {HEIGHT_FACTOR} * "
+    return (f"log(1 + 100 * ({values} - {lo}) / {rng}) / log(101.0) * {HEIGHT_FACTOR} * "
             f"({bounds}[1] - {bounds}[0] + {bounds}[3] - {bounds}[2]) / 2")
 
 
@@ -79,6 +86,7 @@ def _show_landscape(warp, view):
     lut = pv.GetColorTransferFunction(names.LOSS)
     lut.ApplyPreset("Viridis (matplotlib)", True)
     lut.AutomaticRescaleRangeMode = "Grow and update every timestep"
+    lut.UseLogScale = 1  # losses are positive; log keeps the basins visible next to exploding borders
     _dark_scalar_bar(lut, view, names.LOSS)
     return rep
 
@@ -244,10 +252,12 @@ def fit_view(view) -> None:
                 and rep.ColorArrayName[1] != names.CRITICAL_TYPE:
             rep.RescaleTransferFunctionToDataRange(False, True)
     view.ResetCamera()
-    if view.CameraParallelProjection:  # 2-D views: a margin so markers at the edges stay whole
-        view.CameraParallelScale = 1.12 * view.CameraParallelScale
+    camera = view.GetActiveCamera()  # the vtkCamera itself: the proxy's Camera* properties can be stale
+    if camera.GetParallelProjection():  # 2-D views: a margin so markers at the edges stay whole
+        camera.SetParallelScale(1.12 * camera.GetParallelScale())
     else:  # 3-D views: the bounding sphere leaves much empty space around a surface
-        view.GetActiveCamera().Dolly(1.35)
+        camera.Dolly(1.25)
+    view.SynchronizeCameraProperties()  # or the next proxy update puts the old camera back
     pv.Render(view)
 
 
