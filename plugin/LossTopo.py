@@ -37,16 +37,19 @@ from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
 
 
 def _ensure_losstopo() -> None:
-    """Make `losstopo` importable: from PYTHONPATH if set up, else from this repository's python/."""
+    """Make `losstopo` importable: from PYTHONPATH if set up, else from this repository's python/ plus
+    the folders in LOSSTOPO_SITE_DIRS, or the repository's .venv when it matches this Python."""
     try:
         import losstopo  # noqa: F401
     except ImportError:
-        repo_python = Path(__file__).resolve().parent.parent / "python"
-        if (repo_python / "losstopo").is_dir():
-            sys.path.insert(0, str(repo_python))
-        for d in filter(None, os.environ.get("LOSSTOPO_SITE_DIRS", "").split(os.pathsep)):
-            import site
+        import site
 
+        repo = Path(__file__).resolve().parent.parent
+        if (repo / "python" / "losstopo").is_dir():
+            sys.path.insert(0, str(repo / "python"))
+        venv = repo / ".venv" / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
+        dirs = list(filter(None, os.environ.get("LOSSTOPO_SITE_DIRS", "").split(os.pathsep)))
+        for d in dirs or ([str(venv)] if venv.is_dir() else []):
             site.addsitedir(d)
 
 

@@ -248,3 +248,25 @@ def test_tree_layout_branches_do_not_cross():
     assert x[0] == x[4] == x[5]  # the most persistent branch is one vertical line
     assert x[3] == x[1]  # saddle 3 continues its lower child's branch
     assert len({x[0], x[1], x[2]}) == 3 and x.min() == 0.0 and x.max() == 1.0
+
+
+def test_plugin_finds_losstopo_by_itself(tmp_path):
+    """Loaded into a ParaView that only has the getargspec fix (no PYTHONPATH to losstopo, no site dirs),
+    the plugin finds the package next to itself and reads a landscape."""
+    import os
+
+    from losstopo.paraview_env import PLUGIN_FILE, SITE_FIX_DIR
+
+    script = tmp_path / "alone.py"
+    script.write_text(textwrap.dedent('''
+        import sys
+        from paraview import simple as pv
+        pv.LoadPlugin(sys.argv[1], remote=False)
+        r = pv.LossLandscapeReader(FileName=sys.argv[2])
+        r.UpdatePipeline()
+        print("POINTS", r.GetDataInformation().GetNumberOfPoints(), flush=True)
+    '''))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "LOSSTOPO_SITE_DIRS", "PV_PLUGIN_PATH")}
+    env["PYTHONPATH"] = str(SITE_FIX_DIR)
+    res = run_pvpython(script, str(PLUGIN_FILE), str(REF), env=env)
+    assert "POINTS 1600" in res.stdout, res.stderr[-3000:]
