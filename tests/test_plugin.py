@@ -64,6 +64,12 @@ PV_SCRIPT = textwrap.dedent(r'''
     g = pv.LossLandscapeReader(FileName=ref_graph)
     gmt = pv.LandscapeMergeTree(Input=g, ScalarField=["POINTS", "Loss"])
     vtkio.write(out / "graph_nodes.vtu", fetch(gmt))
+    # one reader proxy switching from an image to a graph: RequestDataObject changes the output type
+    sw = pv.LossLandscapeReader(FileName=ref)
+    kinds = [fetch(sw).GetClassName()]
+    sw.FileName = ref_graph
+    kinds.append(fetch(sw).GetClassName())
+    (out / "switch.json").write_text(json.dumps(kinds))
     alive("outputs")
 
     # error paths: one message each, no crash, the session goes on
@@ -142,6 +148,10 @@ def test_source_losses_equal_the_cli(run):
     assert np.allclose(a["Loss"], cli.loss, rtol=1e-5, atol=0)
     assert np.allclose(a["Accuracy"], cli.accuracy, atol=1e-9)
     assert np.ptp(a["Loss"]) > 1e-3  # a real landscape, not a constant
+
+
+def test_reader_output_type_follows_the_file(run):
+    assert json.loads((run["out"] / "switch.json").read_text()) == ["vtkImageData", "vtkUnstructuredGrid"]
 
 
 def test_reader_reads_the_cli_folder(run):
