@@ -204,8 +204,9 @@ def persistence_views(landscape, backend: str = "builtin", scalar: str = names.L
     kept = pv.Threshold(registrationName="PersistenceThreshold", Input=diagram,
                         Scalars=["CELLS", names.PERSISTENCE], ThresholdMethod="Above Upper Threshold",
                         UpperThreshold=threshold)
-    pairs = pv.Threshold(registrationName="Pairs", Input=kept, Scalars=["CELLS", names.PAIR_IDENTIFIER],
-                         ThresholdMethod="Above Upper Threshold", UpperThreshold=0)
+    # the minimum-saddle pairs (PairType 0): not the diagonal (-1), nor the saddle-maximum pairs TTK adds
+    pairs = pv.Threshold(registrationName="Pairs", Input=kept, Scalars=["CELLS", names.PAIR_TYPE],
+                         ThresholdMethod="Between", LowerThreshold=0, UpperThreshold=0)
     per_point = pv.CellDatatoPointData(registrationName="PairPoints", Input=pairs)
     cloud = pv.ConvertToPointCloud(registrationName="PairPointCloud", Input=per_point)
     cloud.CellGenerationMode = "Vertex cells"
