@@ -43,8 +43,9 @@ PV_SCRIPT = textwrap.dedent(r'''
     src = pv.LossLandscape(Checkpoint=ckpt, Directions=1, DirectionSeed=0, Span=0.5, Resolution=5, Samples=64)
     vtkio.write(out / "source.vti", fetch(src))
 
-    rd = pv.LossLandscapeReader(FileName=landscape_dir)
-    vtkio.write(out / "reader_dir.vti", fetch(rd))
+    for name in ("", "landscape.npz", "meta.json"):  # the folder, or either file File > Open offers
+        rd = pv.LossLandscapeReader(FileName=str(Path(landscape_dir) / name) if name else landscape_dir)
+        vtkio.write(out / f"reader_{name.replace('.', '_') or 'dir'}.vti", fetch(rd))
 
     r = pv.LossLandscapeReader(FileName=ref)
     mt = pv.LandscapeMergeTree(Input=r, ScalarField=["POINTS", "Loss"])
@@ -154,10 +155,12 @@ def test_reader_output_type_follows_the_file(run):
     assert json.loads((run["out"] / "switch.json").read_text()) == ["vtkImageData", "vtkUnstructuredGrid"]
 
 
-def test_reader_reads_the_cli_folder(run):
+@pytest.mark.parametrize("opened", ["dir", "landscape_npz", "meta_json"])
+def test_reader_reads_the_cli_folder(run, opened):
     cli = _read(run["tmp"] / "landscape" / "landscape.vti")
-    got = _read(run["out"] / "reader_dir.vti")
+    got = _read(run["out"] / f"reader_{opened}.vti")
     assert got.GetDimensions() == cli.GetDimensions()
+    assert set(_arrays(got)) == set(_arrays(cli))
     for name, values in _arrays(cli).items():
         assert np.array_equal(_arrays(got)[name], values), name
 
