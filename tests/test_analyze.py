@@ -87,6 +87,7 @@ def test_image_outputs_read_back(image_runs):
         data = (d / png).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
     assert not list(d.glob(".*"))  # no temporary files left behind
+    assert sorted(s["files"].values()) == sorted(p.name for p in d.iterdir() if p.name != "topology.json")
 
 
 def test_graph_file_and_rebuilt_knn_graph_equal_ttk(tmp_path):

@@ -31,8 +31,8 @@ ARCS_VTU = "merge_tree_arcs.vtu"
 SEGMENTATION = "segmentation"  # + .vti or .vtu, like the input
 DIAGRAM_VTU = "persistence_diagram.vtu"
 KNN_VTU = "knn_graph.vtu"
-PICTURES = {"landscape": "landscape.png", "merge_tree": "merge_tree.png",
-            "persistence_diagram": "persistence_diagram.png"}
+PICTURES = {"landscape_png": "landscape.png", "merge_tree_png": "merge_tree.png",
+            "persistence_diagram_png": "persistence_diagram.png"}
 BACKENDS = ("auto", "builtin", "ttk")
 
 
@@ -264,10 +264,10 @@ def analyze_domain(dom: Domain, out_dir: str | os.PathLike, array: str = names.L
         from . import plots_topology as plots
 
         what = f"{array} ({dom.kind}{', k=%d' % dom.knn['k'] if dom.knn else ''})"
-        plots.plot_landscape(out / PICTURES["landscape"], result, dom.coords,
+        plots.plot_landscape(out / PICTURES["landscape_png"], result, dom.coords,
                              grid_dims=dom.grid_dims if dom.kind == "image" else None, title=what)
-        plots.plot_merge_tree(out / PICTURES["merge_tree"], result, title=f"merge tree of {what}")
-        plots.plot_persistence_diagram(out / PICTURES["persistence_diagram"], result,
+        plots.plot_merge_tree(out / PICTURES["merge_tree_png"], result, title=f"merge tree of {what}")
+        plots.plot_persistence_diagram(out / PICTURES["persistence_diagram_png"], result,
                                        title=f"persistence diagram of {what}")
         files.update(PICTURES)
     summary["files"] = files
