@@ -43,6 +43,14 @@ PV_SCRIPT = textwrap.dedent(r'''
     src = pv.LossLandscape(Checkpoint=ckpt, Directions=1, DirectionSeed=0, Span=0.5, Resolution=5, Samples=64)
     vtkio.write(out / "source.vti", fetch(src))
 
+    # progress reaches ParaView: the algorithm's ProgressEvents during a fresh computation
+    seen = []
+    src2 = pv.LossLandscape(Checkpoint=ckpt, Directions=0, DirectionSeed=1, Span=0.5, Resolution=5, Samples=64)
+    alg = src2.GetClientSideObject()
+    alg.AddObserver("ProgressEvent", lambda obj, _event: seen.append(obj.GetProgress()))
+    src2.UpdatePipeline()
+    (out / "progress.json").write_text(json.dumps(seen))
+
     for name in ("", "landscape.npz", "meta.json"):  # the folder, or either file File > Open offers
         rd = pv.LossLandscapeReader(FileName=str(Path(landscape_dir) / name) if name else landscape_dir)
         vtkio.write(out / f"reader_{name.replace('.', '_') or 'dir'}.vti", fetch(rd))
@@ -149,6 +157,14 @@ def test_source_losses_equal_the_cli(run):
     assert np.allclose(a["Loss"], cli.loss, rtol=1e-5, atol=0)
     assert np.allclose(a["Accuracy"], cli.accuracy, atol=1e-9)
     assert np.ptp(a["Loss"]) > 1e-3  # a real landscape, not a constant
+
+
+def test_source_reports_progress(run):
+    """The executive reports 0 before and 1 after RequestData; the source adds one report per finished
+    chunk of points (a 5x5 grid is one chunk), so at least three events, never decreasing."""
+    seen = json.loads((run["out"] / "progress.json").read_text())
+    assert len(seen) >= 3, seen
+    assert seen == sorted(seen) and seen[0] == 0.0 and seen[-1] == 1.0
 
 
 def test_reader_output_type_follows_the_file(run):
