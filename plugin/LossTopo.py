@@ -86,6 +86,16 @@ def guarded(request):
     return wrapper
 
 
+def documented(cls):
+    """Give a proxy its class docstring as ParaView documentation (Properties panel, `?` button)."""
+    import html
+
+    text = " ".join((cls.__doc__ or "").split())
+    short = text.split(". ")[0].rstrip(".") + "."
+    return smproperty.xml(f'<Documentation long_help="{html.escape(short)}" short_help="{html.escape(short)}">'
+                          f"{html.escape(text)}</Documentation>")(cls)
+
+
 def _new_output(kind: int) -> vtkDataSet:
     return vtkImageData() if kind == IMAGE else vtkUnstructuredGrid()
 
@@ -156,6 +166,7 @@ class _RepresentationMixin:
 # ------------------------------------------------------------------------------------------------
 @smproxy.source(name="LossLandscapeSource", label="Loss Landscape")
 @smhint.xml('<ShowInMenu category="Loss Topology"/>')
+@documented
 class LossLandscapeSource(_RepresentationMixin, VTKPythonAlgorithmBase):
     """Loss and accuracy of a trained PyTorch checkpoint on a grid in a 1-3-D subspace of its weights."""
 
@@ -184,9 +195,9 @@ class LossLandscapeSource(_RepresentationMixin, VTKPythonAlgorithmBase):
     @smproperty.stringvector(name="Checkpoint", default_values="")
     @smdomain.filelist()
     @smhint.filechooser(extensions="pt pth", file_description="PyTorch checkpoints")
+    @smdomain.xml("""<Documentation>Checkpoint written by `losstopo train` (model.pt): the trained
+      weights and what is needed to rebuild the model and its evaluation data.</Documentation>""")
     def SetCheckpoint(self, path):
-        """Checkpoint written by `losstopo train` (model.pt): the trained weights and how to rebuild the
-        model and its data."""
         self._set("_checkpoint", path or "")
 
     @smproperty.intvector(name="Directions", default_values=1)
@@ -289,9 +300,10 @@ class LossLandscapeSource(_RepresentationMixin, VTKPythonAlgorithmBase):
 @smproxy.reader(name="LossLandscapeReader", label="Loss Landscape Reader",
                 file_description="losstopo landscape", filename_patterns="landscape.npz meta.json")
 @smhint.xml('<ShowInMenu category="Loss Topology"/>')
+@documented
 class LossLandscapeReader(_RepresentationMixin, VTKPythonAlgorithmBase):
     """A landscape written by `losstopo landscape --out DIR`: DIR, DIR/landscape.npz or DIR/meta.json;
-    a .vti/.vtu file (e.g. a reference landscape) is read as it is."""
+    a .vti/.vtu file (such as a reference landscape) is read as it is."""
 
     SetRepresentation = _RepresentationMixin.SetRepresentation
     SetK = _RepresentationMixin.SetK
@@ -304,8 +316,9 @@ class LossLandscapeReader(_RepresentationMixin, VTKPythonAlgorithmBase):
     @smdomain.filelist()
     @smhint.filechooser(extensions="npz json",
                         file_description="losstopo landscape (landscape.npz, meta.json)")
+    @smdomain.xml("""<Documentation>The landscape folder written by `losstopo landscape --out DIR`, its
+      landscape.npz or its meta.json; a .vti/.vtu file is read as it is.</Documentation>""")
     def SetFileName(self, name):
-        """The landscape folder, its landscape.npz or its meta.json."""
         if name != self._filename:
             self._filename = name or ""
             self.Modified()
@@ -424,6 +437,7 @@ def _input_xml(datatypes=("vtkImageData", "vtkUnstructuredGrid")) -> str:
 @smproperty.xml("""<OutputPort name="Skeleton Nodes" index="0" id="port0"/>""")
 @smproperty.xml("""<OutputPort name="Skeleton Arcs" index="1" id="port1"/>""")
 @smproperty.xml("""<OutputPort name="Segmentation" index="2" id="port2"/>""")
+@documented
 class LandscapeMergeTree(_TopologyFilter):
     """Join tree (merge tree of sublevel sets) of a scalar field: nodes, arcs and segmentation, with the
     arrays and ports of TTK's "Merge and Contour Tree (FTM)" with Tree Type = Join Tree (Gueunet et al.,
@@ -465,6 +479,7 @@ class LandscapeMergeTree(_TopologyFilter):
 @smhint.xml('<ShowInMenu category="Loss Topology"/>')
 @smproperty.xml(SCALAR_FIELD_XML.format(name="ScalarFieldNew", label="Scalar Field"))
 @smproperty.xml(_input_xml())
+@documented
 class LandscapePersistenceDiagram(_TopologyFilter):
     """0-dimensional (minimum-saddle) persistence diagram in TTK PersistenceDiagram's layout: two points per
     pair, (birth, birth) and (birth, death), joined by a cell with Persistence and PairIdentifier, and the
@@ -485,6 +500,7 @@ class LandscapePersistenceDiagram(_TopologyFilter):
 @smhint.xml('<ShowInMenu category="Loss Topology"/>')
 @smproperty.xml(SCALAR_FIELD_XML.format(name="InputArray", label="Input Array"))
 @smproperty.xml(_input_xml())
+@documented
 class LandscapeTopologicalSimplification(_TopologyFilter):
     """The input with its scalar field simplified so that no minimum-saddle pair of persistence below the
     threshold remains (TTK's TopologicalSimplificationByPersistence with Pair Type Minimum-Saddle;
@@ -546,6 +562,7 @@ class LandscapeTopologicalSimplification(_TopologyFilter):
 @smhint.xml('<ShowInMenu category="Loss Topology"/>')
 @smproperty.xml(SCALAR_FIELD_XML.format(name="Scalar Field", label="Scalar Field"))
 @smproperty.xml(_input_xml())
+@documented
 class LandscapeMetrics(_TopologyFilter):
     """The stage-5 numbers of a landscape in one table row: number of minima and saddles, persistence
     statistics and the other values `losstopo analyze` writes to topology.json."""
@@ -588,6 +605,7 @@ class LandscapeMetrics(_TopologyFilter):
       <Documentation>The Skeleton Nodes output (port 0) of Landscape Merge Tree or TTK's FTM: one
       point per node with NodeId, Scalar and CriticalType.</Documentation>
     </InputProperty>""")
+@documented
 class LandscapeMergeTreeLayout(VTKPythonAlgorithmBase):
     """The merge tree drawn as a planar tree: y = the loss at each node, x from the branch decomposition
     (the most persistent branch is a vertical line, lesser branches hang beside it without crossings).
