@@ -299,3 +299,30 @@ def test_plugin_finds_losstopo_by_itself(tmp_path):
     env["PYTHONPATH"] = str(SITE_FIX_DIR)
     res = run_pvpython(script, str(PLUGIN_FILE), str(REF), env=env)
     assert "POINTS 1600" in res.stdout, res.stderr[-3000:]
+
+
+def test_every_proxy_and_property_has_help_text(monkeypatch):
+    """The Properties panel shows help for every proxy and property (TTK's style), from the plugin's XML."""
+    import importlib.util
+    import inspect
+    import xml.etree.ElementTree as ET
+
+    if not hasattr(inspect, "getargspec"):  # the same fix losstopo's launchers apply to ParaView
+        monkeypatch.setattr(inspect, "getargspec", inspect.getfullargspec, raising=False)
+    from paraview.detail.pythonalgorithm import get_plugin_xmls
+
+    from losstopo.paraview_env import PLUGIN_FILE
+
+    spec = importlib.util.spec_from_file_location("LossTopoUnderTest", PLUGIN_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    proxies = [p for xml in get_plugin_xmls(module) for p in ET.fromstring(xml).iter("SourceProxy")]
+    assert {p.get("label") for p in proxies} == {
+        "Loss Landscape", "Loss Landscape Reader", "Landscape Merge Tree", "Landscape Persistence Diagram",
+        "Landscape Topological Simplification", "Landscape Metrics", "Landscape Merge Tree Layout"}
+    for proxy in proxies:
+        assert len((proxy.find("Documentation").text or "").split()) >= 8, proxy.get("label")
+        for prop in proxy:
+            if prop.tag.endswith("Property") and prop.get("name") != "Reload Python Module":
+                doc = prop.find("Documentation")
+                assert doc is not None and len(doc.text.split()) >= 4, (proxy.get("label"), prop.get("name"))
