@@ -148,21 +148,34 @@ def files_figure(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
     return _save(fig, path)
 
 
-def gallery(items: Sequence[tuple[Any, Any, Any]], path: str | Path) -> Path:
+def gallery(items: Sequence[tuple[Any, Any, Any]], path: str | Path, tiles_dir: str | Path) -> Path:
     """The study's landscapes with their merge trees: items = (ModelSpec, Landscape, TopologyResult).
 
-    Residual models on the top two rows (landscape, merge tree), plain models below; one column per seed.
+    Each landscape and merge tree is drawn by plots_topology (the `analyze` pictures) into tiles_dir
+    (<name>_landscape.png, <name>_merge_tree.png, kept for a closer look); gallery.png puts them side by
+    side: residual models on the top two rows (landscape, merge tree), plain models below, one column
+    per seed.
     """
     from . import plots_topology
 
     plt = _plt()
-    seeds = sorted({spec.seed for spec, _l, _r in items}, key=lambda s: [spec.seed for spec, _, _ in items].index(s))
-    fig, axes = plt.subplots(4, len(seeds), figsize=(3.3 * len(seeds), 12.0), squeeze=False)
+    tiles = Path(tiles_dir)
+    tiles.mkdir(parents=True, exist_ok=True)
+    seeds: list[int] = []
+    for spec, _ls, _r in items:
+        if spec.seed not in seeds:
+            seeds.append(spec.seed)
+    fig, axes = plt.subplots(4, len(seeds), figsize=(3.4 * len(seeds), 11.6), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
     for spec, ls, result in items:
-        col = seeds.index(spec.seed)
-        row0 = 0 if spec.residual else 2
-        title = f"{'residual' if spec.residual else 'no residual'}, seed {spec.seed}"
-        plots_topology.draw_landscape(axes[row0, col], ls, result, title=title)
-        plots_topology.draw_merge_tree(axes[row0 + 1, col], result, title="merge tree")
+        label = f"{'residual' if spec.residual else 'no residual'}, seed {spec.seed}"
+        land, tree = tiles / f"{spec.name}_landscape.png", tiles / f"{spec.name}_merge_tree.png"
+        plots_topology.plot_landscape(land, result, ls.coords, grid_dims=tuple(ls.resolution), title=label)
+        plots_topology.plot_merge_tree(tree, result, title=f"merge tree, {label}")
+        row0, col = (0 if spec.residual else 2), seeds.index(spec.seed)
+        for k, tile in enumerate((land, tree)):
+            axes[row0 + k, col].imshow(plt.imread(tile), interpolation="antialiased")
+    fig.suptitle("Loss landscapes (filled contours, minima v, saddles X) and their merge trees", fontsize=12)
     fig.tight_layout()
-    return _save(fig, path, dpi=100)
+    return _save(fig, path, dpi=150)

@@ -38,7 +38,7 @@ PAPER_SEEDS = (0, 123, 123456, 2023)
 DEFAULT_EPOCHS = 10
 DEFAULT_RESOLUTION = 41
 DEFAULT_SPAN = 1.0
-DEFAULT_HESSIAN_SAMPLES = 256
+DEFAULT_HESSIAN_SAMPLES = 128
 DEFAULT_KNN = 8
 
 # ML metrics (ml_metrics keys) and topology metrics carried into study.csv.
@@ -163,6 +163,16 @@ class ResidualStudy:
         for sub in ("models", "landscapes", "results"):
             (out / sub).mkdir(exist_ok=True)
 
+    def remove_stale_temporaries(self) -> None:
+        """Delete temporaries a killed run left next to our final files (atomic writes name them '.NAME.*').
+
+        Safe because we hold the study lock; landscapes/ is left to compute_landscape's own resume.
+        """
+        for folder in (self.out, self.out / "models", self.out / "results"):
+            for p in folder.glob(".*"):
+                if p.is_file() and p.name != ".study.lock":
+                    p.unlink(missing_ok=True)
+
     def checkpoint_path(self, spec: ModelSpec) -> Path:
         return self.out / "models" / f"{spec.name}.pt"
 
@@ -276,6 +286,7 @@ def run_residual_study(out_dir: str | os.PathLike, cfg: StudyConfig, show_progre
     with study_lock(out):
         check_or_write_config(out, cfg)
         study = ResidualStudy(out, cfg, show_progress=show_progress)
+        study.remove_stale_temporaries()
         specs = model_specs(cfg.seeds)
         rows = []
         with tqdm(total=4 * len(specs) + 1, desc="study", unit="stage", disable=not show_progress) as bar:
@@ -311,7 +322,7 @@ def write_outputs(study: ResidualStudy, specs: Sequence[ModelSpec], rows: list[d
         res = tuple(int(r) for r in ls.resolution)
         _m, result = topology_of_values(ls.loss, image_connectivity(res))
         items.append((spec, ls, result))
-    gallery(items, out / "gallery.png")
+    gallery(items, out / "gallery.png", tiles_dir=out / "gallery")
     write_summary(out / "summary.md", rows, study.cfg)
 
 
@@ -369,8 +380,26 @@ def claim_checks(rows: Sequence[dict[str, Any]], representation: str) -> list[di
         rho, p, n = spearman([r[f"{representation}_{key}"] for r in rows], [r[ml_key] for r in rows])
         checks.append({"claim": f"{key.replace('_', ' ')} {'inversely' if sign < 0 else 'directly'} related to "
                                 f"{ML_LABELS[ml_key]}", "key": key, "ml": ml_key, "rho": rho, "p": p, "n": n,
-                       "holds": bool(math.isfinite(rho) and rho * sign > 0)})
+                       "holds": bool(rho * sign > 0) if math.isfinite(rho) else None})
     return checks
+
+
+def critical_rho(n: int, alpha: float = 0.05) -> float:
+    """Smallest |rho| whose two-sided p (scipy's t approximation) is below alpha for n pairs."""
+    from scipy.stats import t
+
+    if n < 4:
+        return float("nan")
+    tc = float(t.isf(alpha / 2, n - 2))
+    return tc / math.sqrt(n - 2 + tc * tc)
+
+
+def _small_n_note(n: int) -> str:
+    rc = critical_rho(n)
+    need = f"|rho| >= {rc:.2f}" if math.isfinite(rc) else "more models"
+    return (f"With so few models a Spearman correlation is significant at p < 0.05 only for {need}; "
+            "read smaller correlations as signs, not evidence. Group means are given with the sample "
+            "standard deviation over seeds.")
 
 
 def _truthy(v: Any) -> bool:
@@ -385,9 +414,7 @@ def write_summary(path: Path, rows: Sequence[dict[str, Any]], cfg: StudyConfig) 
         f"Data {cfg.data}, seeds {', '.join(map(str, cfg.seeds))}, {cfg.epochs} epochs, {cfg.directions} directions, "
         f"{cfg.resolution}x{cfg.resolution} grid over [-{cfg.span:g}, {cfg.span:g}]^2, "
         f"Hessian on {cfg.hessian_samples} samples, kNN graph k={cfg.knn}.", "",
-        f"**n = {n} models ({n // 2} per group).** With so few models a Spearman correlation needs "
-        f"|rho| close to 1 to be significant (p < 0.05 needs |rho| >= about 0.74 at n = 8); read the signs as "
-        "indications, not evidence.", "",
+        f"**n = {n} models ({n // 2} per group).** {_small_n_note(n)}", "",
         "## ML metrics per group (mean ± sd)", "",
         "| group | test accuracy | test loss | top Hessian eigenvalue | Hessian trace |", "|---|---|---|---|---|",
     ]
@@ -406,7 +433,8 @@ def write_summary(path: Path, rows: Sequence[dict[str, Any]], cfg: StudyConfig) 
             else:
                 nums = (f"residual {c['residual']}, no residual {c['no_residual']}; "
                         f"same-seed pairs agreeing {c['seeds_agreeing']}")
-            lines.append(f"| {c['claim']} | {nums} | {'yes' if c['holds'] else 'no'} |")
+            verdict = "undefined" if c["holds"] is None else ("yes" if c["holds"] else "no")
+            lines.append(f"| {c['claim']} | {nums} | {verdict} |")
     with atomic_path(path) as tmp:
         tmp.write_text("\n".join(lines) + "\n")
 
