@@ -88,6 +88,8 @@ PV_SCRIPT = textwrap.dedent(r'''
     alive("missing landscape")
     pv.LandscapeMergeTree(Input=r, ScalarField=["POINTS", "NoSuchArray"]).UpdatePipeline()
     alive("wrong array")
+    pv.LossLandscapeReader(FileName=str(out.parent / "scattered")).UpdatePipeline()
+    alive("scattered as image")
     print("DONE", flush=True)
 ''')
 
@@ -112,6 +114,11 @@ def run(tmp_path_factory):
              "--directions", "filter", "--out", str(tmp / "landscape"), "--quiet", env=env)
     losstopo("analyze", str(REF), "--out", str(tmp / "analyze"), "--no-pictures", env=env)
     losstopo("analyze", str(REF_GRAPH), "--out", str(tmp / "analyze_graph"), "--no-pictures", env=env)
+    from losstopo.landscape_files import Landscape, save_landscape
+
+    coords = np.random.default_rng(0).uniform(-1, 1, (30, 2))
+    save_landscape(tmp / "scattered", Landscape(coords=coords, loss=(coords ** 2).sum(1), accuracy=np.ones(30),
+                                                resolution=None, span=1.0))
     out = tmp / "pv"
     out.mkdir()
     script = tmp / "probe.py"
@@ -257,6 +264,7 @@ def test_layout_puts_nodes_at_their_loss(run):
     ("missing checkpoint", "ERROR: In LossLandscapeSource: checkpoint"),
     ("missing landscape", "ERROR: In LossLandscapeReader: landscape"),
     ("wrong array", "no point array 'NoSuchArray'"),
+    ("scattered as image", "scattered coordinates and cannot be an image; set Representation to kNN graph"),
 ])
 def test_errors_are_paraview_messages_not_crashes(run, tag, message):
     res = run["res"]
