@@ -43,6 +43,17 @@ PV_SCRIPT = textwrap.dedent(r'''
     src = pv.LossLandscape(Checkpoint=ckpt, Directions=1, DirectionSeed=0, Span=0.5, Resolution=5, Samples=64)
     vtkio.write(out / "source.vti", fetch(src))
 
+    # image -> kNN graph on the same proxy: new output type, same losses, and no recomputation (the disk
+    # cache is gone, so a recomputation would have to report chunk progress)
+    import os, shutil
+    shutil.rmtree(os.environ["LOSSTOPO_CACHE"])
+    switch = []
+    src.GetClientSideObject().AddObserver("ProgressEvent", lambda obj, _e: switch.append(obj.GetProgress()))
+    src.Representation = 1
+    src.K = 4
+    vtkio.write(out / "source_graph.vtu", fetch(src))
+    (out / "switch_progress.json").write_text(json.dumps(switch))
+
     # progress reaches ParaView: the algorithm's ProgressEvents during a fresh computation
     seen = []
     src2 = pv.LossLandscape(Checkpoint=ckpt, Directions=0, DirectionSeed=1, Span=0.5, Resolution=5, Samples=64)
@@ -164,6 +175,15 @@ def test_source_losses_equal_the_cli(run):
     assert np.allclose(a["Loss"], cli.loss, rtol=1e-5, atol=0)
     assert np.allclose(a["Accuracy"], cli.accuracy, atol=1e-9)
     assert np.ptp(a["Loss"]) > 1e-3  # a real landscape, not a constant
+
+
+def test_source_switches_to_a_knn_graph_without_recomputing(run):
+    img = _arrays(_read(run["out"] / "source.vti"))
+    graph = _read(run["out"] / "source_graph.vtu")
+    assert graph.GetClassName() == "vtkUnstructuredGrid"
+    assert graph.GetNumberOfPoints() == 25 and graph.GetNumberOfCells() >= 25 * 4 // 2
+    assert np.array_equal(_arrays(graph)["Loss"], img["Loss"])
+    assert json.loads((run["out"] / "switch_progress.json").read_text()) == [0.0, 1.0]
 
 
 def test_source_reports_progress(run):
