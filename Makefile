@@ -7,7 +7,10 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SYSTEM_PYTHON := /usr/bin/python3
-DEBIAN_PACKAGES := paraview python3-paraview paraview-dev xvfb xauth imagemagick cmake g++
+# Run-time packages (with their recommended packages, as tested) and build-only packages (without:
+# paraview-dev's recommends would pull ~280 MB, a systemd upgrade among them).
+DEBIAN_PACKAGES := paraview python3-paraview xvfb xauth imagemagick
+DEBIAN_BUILD_PACKAGES := paraview-dev cmake g++
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The CPU build of torch lies on local disk on this kind of machine.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
@@ -15,20 +18,26 @@ STAMP := $(VENV)/.losstopo-installed
 OUT ?= demo
 PYTEST_ARGS ?=
 
+# $(call apt_install,PACKAGES,OPTIONS): install the missing ones among PACKAGES.
+define apt_install
+missing=""; for p in $(1); do \
+  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+done; \
+if [ -n "$$missing" ]; then \
+  echo "installing Debian packages:$$missing"; \
+  $(SUDO) apt-get update -qq && \
+  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(2) $$missing; \
+fi
+endef
+
 .PHONY: setup system demo test bench gui lint clean
 
 setup: system $(STAMP)
 
 # Debian packages: installed only when one is missing.
 system:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages:$$missing"; \
-	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
-	fi
+	@$(call apt_install,$(DEBIAN_PACKAGES),)
+	@$(call apt_install,$(DEBIAN_BUILD_PACKAGES),--no-install-recommends)
 
 $(PY):
 	$(SYSTEM_PYTHON) -m venv --system-site-packages $(VENV)
