@@ -82,6 +82,31 @@ def test_equals_brute_force(data, make, strategy):
     assert np.ptp(ref_loss) > 1e-2  # the coordinates really move the loss
 
 
+def test_first_layer_folding_only_when_its_input_is_fixed(data):
+    X, y = data
+    for make in (_mlp, _cnn):
+        model = make()
+        dirs = make_directions(model, "filter", dims=2, seed=4).tensors
+        assert PointEvaluator(model, dirs, X, y)._fold is not None  # covered by test_equals_brute_force
+
+    class Scaled(nn.Module):  # the first layer's input depends on a parameter: no folding
+        def __init__(self) -> None:
+            super().__init__()
+            self.scale = nn.Parameter(torch.ones(16))
+            self.fc = nn.Linear(16, 4)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.fc(x.flatten(1) * self.scale)
+
+    torch.manual_seed(0)
+    model = Scaled()
+    dirs = make_directions(model, "filter", dims=2, seed=0, keep_1d=True, norm="none").tensors
+    ev = PointEvaluator(model, dirs, X, y)
+    assert ev._fold is None
+    coords = np.random.default_rng(0).uniform(-1, 1, (4, 2))
+    assert np.max(np.abs(ev.evaluate(coords)[0] - brute_force(model, dirs, coords, X, y)[0])) <= 1e-5
+
+
 def test_three_dims_and_one_dim(data):
     X, y = data
     model = _mlp()
