@@ -153,8 +153,12 @@ def test_killed_study_resumes_to_the_same_csv(study_dir: Path, tmp_path: Path) -
     for p in (out / "results").glob("[!.]*.json"):
         json.loads(p.read_text())
     run_residual_study(out, StudyConfig(**{**TINY.__dict__, "seeds": (0,)}), show_progress=False)
-    full = (study_dir / "study.csv").read_text().splitlines()
-    assert (out / "study.csv").read_text().splitlines() == [full[0], full[1], full[3]]  # header, res 0, nores 0
+    full = {r["name"]: r for r in read_rows(study_dir / "study.csv")}
+    resumed = read_rows(out / "study.csv")
+    assert [r["name"] for r in resumed] == ["resnet20_res_seed0", "resnet20_nores_seed0"]
+    for r in resumed:
+        differ = {k: (v, full[r["name"]][k]) for k, v in r.items() if v != full[r["name"]][k]}
+        assert not differ, (r["name"], differ)
     assert not [p.name for p in (out / "results").iterdir() if p.name.startswith(".")]  # stale temporaries gone
 
 

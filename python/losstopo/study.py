@@ -434,6 +434,8 @@ def write_summary(path: Path, rows: Sequence[dict[str, Any]], cfg: StudyConfig) 
                 nums = (f"residual {c['residual']}, no residual {c['no_residual']}; "
                         f"same-seed pairs agreeing {c['seeds_agreeing']}")
             verdict = "undefined" if c["holds"] is None else ("yes" if c["holds"] else "no")
+            if c["holds"] and "p" in c and not c["p"] < 0.05:
+                verdict = "sign only (not significant)"
             lines.append(f"| {c['claim']} | {nums} | {verdict} |")
     with atomic_path(path) as tmp:
         tmp.write_text("\n".join(lines) + "\n")
