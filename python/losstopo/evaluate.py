@@ -163,6 +163,7 @@ class PointEvaluator:
         self.notes: list[str] = []
         self._stats_fn: Callable[..., torch.Tensor] = self._stats
         self._fold: dict[str, Any] | None = None
+        self._update = list(range(len(self.params)))  # parameters written per point
         if self.strategy == "vmap":
             self._setup_vmap()
         elif cfg.fold:
@@ -170,7 +171,8 @@ class PointEvaluator:
 
     # -- per-point strategies -------------------------------------------------------------------
     def _set_point(self, a: Sequence[float]) -> None:
-        for j, p in enumerate(self.params):
+        for j in self._update:
+            p = self.params[j]
             torch.add(self.theta[j], self.dirs[0][j], alpha=float(a[0]), out=p)
             for k in range(1, self.dims):
                 p.add_(self.dirs[k][j], alpha=float(a[k]))
@@ -178,7 +180,12 @@ class PointEvaluator:
     def _stats(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         """(summed cross-entropy, number correct) of one batch as one tensor: one conversion per batch."""
         out = self.model(xb).float()
-        return torch.stack((F.cross_entropy(out, yb, reduction="sum"), (out.argmax(1) == yb).sum().to(out.dtype)))
+        correct = (out.argmax(1) == yb).sum().to(out.dtype)
+        if out.dim() != 2:
+            return torch.stack((F.cross_entropy(out, yb, reduction="sum"), correct))
+        # log_softmax along the long axis of the transposed logits: 28 vs 46 us for 360x10 on this CPU
+        logp = F.log_softmax(out.t().contiguous(), 0)
+        return torch.stack((-logp.gather(0, yb[None]).sum(), correct))
 
     def _setup_fold(self) -> bool:
         """Fold the first layer when its input does not depend on the weights (a Linear/Conv on the data).
@@ -245,12 +252,14 @@ class PointEvaluator:
             return out
 
         first.forward = folded_forward
+        self._update = [j for j in range(len(self.params)) if j not in (jw, jb)]  # the folded layer's are unused
         return True
 
     def _unfold(self) -> None:
         if self._fold is not None:
             del self._fold["module"].forward  # back to the class's forward
             self._fold = None
+            self._update = list(range(len(self.params)))
 
     def _loop_point(self, a: Sequence[float]) -> tuple[float, float]:
         self._set_point(a)
