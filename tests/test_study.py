@@ -162,6 +162,23 @@ def test_killed_study_resumes_to_the_same_csv(study_dir: Path, tmp_path: Path) -
     assert not [p.name for p in (out / "results").iterdir() if p.name.startswith(".")]  # stale temporaries gone
 
 
+def test_study_files_on_the_study_landscapes(study_dir: Path, tmp_path: Path) -> None:
+    """`study files` on landscape folders: same topology as study.csv, ML rows from the checkpoints."""
+    from losstopo.study_files import study_files
+
+    rows = study_files([str(study_dir / "landscapes" / "*")], r"resnet20_(?P<group>res|nores)_seed(?P<seed>\d+)",
+                       tmp_path, show_progress=False)
+    ref = {r["name"]: r for r in read_rows(study_dir / "study.csv")}
+    assert sorted(Path(r["file"]).name for r in rows) == sorted(ref)
+    for r in rows:
+        want = ref[Path(r["file"]).name]
+        assert (r["kind"], r["span"], r["group"]) == ("image", 0.5, "res" if want["residual"] == "1" else "nores")
+        assert r["saddles"] == int(want["image_saddles"]) and r["minima"] == int(want["image_minima"])
+        assert r["average_persistence"] == pytest.approx(float(want["image_average_persistence"]), rel=1e-12)
+        assert r["test_accuracy"] == pytest.approx(float(want["test_accuracy"]), abs=1e-12)
+    assert (tmp_path / "files_figure.png").stat().st_size > 20_000
+
+
 def _err(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
     rc = main(argv)
     err = capsys.readouterr().err
