@@ -496,7 +496,8 @@ def plan_run(model: nn.Module, directions: Sequence[dict[str, torch.Tensor]], co
     full_key = dict(key or {}, coords=array_digest(np.asarray(coords, np.float64)), data=array_digest(X, y),
                     directions=array_digest(*[t for d in directions for t in d.values()]),
                     strategy=strategy, batch_size=cfg.batch_size,
-                    fold=bool(cfg.fold and strategy == "loop" and not compile_wanted), vmap_k=cfg.vmap_k if strategy == "vmap" else None, compile=bool(compile_wanted),
+                    fold=bool(cfg.fold and strategy == "loop" and not compile_wanted),
+                    vmap_k=cfg.vmap_k if strategy == "vmap" else None, compile=bool(compile_wanted),
                     channels_last=channels_last, device=str(torch.device(cfg.device).type),
                     dtype=str(next(model.parameters()).dtype), torch=torch.__version__)
     return RunPlan(full_key, int(chunk_points), strategy, bool(compile_wanted), n)

@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from . import names
-from .directions import DEFAULT_KEEP_1D, DEFAULT_NORM, KINDS, NORMS, Directions, load_directions, make_directions, save_directions
+from .directions import (DEFAULT_KEEP_1D, DEFAULT_NORM, KINDS, NORMS, Directions, load_directions,
+                         make_directions, save_directions)
 from .errors import LossTopoError
 from .evaluate import STRATEGIES, EvalConfig, cache_root, evaluate_coords, grid_coords
 from .fileio import ensure_output_dir
@@ -63,7 +64,8 @@ def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def compute_landscape(checkpoint: str | os.PathLike, *, directions: str = "filter", resolution: int | Sequence[int] = 41,
+def compute_landscape(checkpoint: str | os.PathLike, *, directions: str = "filter",
+                      resolution: int | Sequence[int] = 41,
                       span: float = 1.0, dims: int = 2, samples: int | None = None, seed: int = 0,
                       out_dir: str | os.PathLike | None = None, resume: bool = True, device: str = "cpu",
                       progress: Callable[[float], None] | None = None, show_progress: bool = True,
