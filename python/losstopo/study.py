@@ -255,23 +255,14 @@ class ResidualStudy:
         return row
 
 
-# ml_metrics key -> accepted spellings (the first present wins)
-_ML_ALIASES = {
-    "train_accuracy": ("train_accuracy", "train_acc"), "test_accuracy": ("test_accuracy", "test_acc"),
-    "train_loss": ("train_loss",), "test_loss": ("test_loss",),
-    "top_eigenvalue": ("top_eigenvalue", "hessian_top_eigenvalue", "eigenvalue"),
-    "hessian_trace": ("hessian_trace", "trace"),
-}
+# study.csv column -> ml_metrics key
+_ML_KEYS = {"train_accuracy": "train_acc", "test_accuracy": "test_acc", "train_loss": "train_loss",
+            "test_loss": "test_loss", "top_eigenvalue": "hessian_top_eigenvalue", "hessian_trace": "hessian_trace"}
 
 
 def _ml_value(ml: dict[str, Any], key: str) -> float | None:
-    for k in _ML_ALIASES[key]:
-        v = ml.get(k)
-        if isinstance(v, (list, tuple)) and v:
-            v = v[0]
-        if isinstance(v, (int, float)):
-            return float(v)
-    return None
+    v = ml.get(_ML_KEYS[key])
+    return float(v) if isinstance(v, (int, float)) else None
 
 
 # ------------------------------------------------------------------------------------- the study
