@@ -179,3 +179,22 @@ def test_plots_for_every_shape(tmp_path):
     for name, ls in cases.items():
         p = plot_landscape(ls, tmp_path / f"{name}.png")
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5000, name
+
+
+def test_hessian_directions_through_the_cli(ckpt, tmp_path):
+    out = tmp_path / "h"
+    assert cli.main(["landscape", str(ckpt), "--directions", "hessian", "--resolution", "3", "--samples", "32",
+                     "--out", str(out), "--quiet"]) == 0
+    d = load_directions(out / names.DIRECTIONS_PT)
+    meta = json.loads((out / names.META_JSON).read_text())
+    assert d.meta["kind"] == "hessian" and meta["normalization"] == "none" and meta["keep_1d"] is True
+    from losstopo.directions import flatten
+
+    norms = [float(flatten(t).norm()) for t in d.tensors]
+    assert np.allclose(norms, 1.0, atol=1e-4)  # unit eigenvectors, not rescaled
+    # the centre is the checkpoint whatever the directions are
+    lc = load_checkpoint(ckpt)
+    X, y = load_dataset("digits", "test", samples=32)
+    with torch.no_grad():
+        direct = torch.nn.functional.cross_entropy(lc.model(X), y).item()
+    assert abs(load_landscape(out).loss[4] - direct) <= 1e-5
