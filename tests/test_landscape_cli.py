@@ -155,6 +155,10 @@ def test_bad_inputs_one_line_exit_2(ckpt, tmp_path, capsys):
     assert "NaN" in _user_error(["landscape", str(ckpt), "--coords", str(tmp_path / "cn.npy"), "--out", out], capsys)
     assert "coordinates" in _user_error(["landscape", str(ckpt), "--coords", str(tmp_path / "none.npy"),
                                          "--out", out], capsys)
+    assert "device" in _user_error(["landscape", str(ckpt), "--device", "nonsense", "--out", out], capsys)
+    if not torch.cuda.is_available():
+        assert "CUDA" in _user_error(["landscape", str(ckpt), "--device", "cuda", "--out", out], capsys)
+    assert not (tmp_path / "o" / "chunks").exists()  # refused before any work
     assert "torchrun" in _user_error(["landscape", str(ckpt), "--resolution", "3", "--distributed", "--out", out],
                                      capsys)
 

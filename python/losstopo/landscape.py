@@ -100,6 +100,12 @@ def compute_landscape(checkpoint: str | os.PathLike, *, directions: str = "filte
         dims = grid.shape[1]
         res = None
         the_span = float(np.abs(grid).max()) if grid.size else 0.0
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise LossTopoError(f"unknown device {device!r}", "pass --device cpu or cuda") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise LossTopoError("--device cuda was asked for but CUDA is not available", "use --device cpu")
     if samples is not None and (isinstance(samples, bool) or int(samples) < 1):
         raise LossTopoError(f"samples must be a positive integer, not {samples}", "pass --samples N >= 1")
     ckpt = load_checkpoint(checkpoint)
