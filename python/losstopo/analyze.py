@@ -24,6 +24,7 @@ from . import names, vtkio
 from .errors import LossTopoError
 from .fileio import ensure_output_dir, write_json
 from .finite import finite_version
+from .representation import dataset_connectivity
 
 TOPOLOGY_JSON = "topology.json"
 NODES_VTU = "merge_tree_nodes.vtu"
@@ -52,19 +53,6 @@ class Domain:
 
 
 # ------------------------------------------------------------------------------------------ inputs
-
-def _image_connectivity(ds: Any) -> tuple[Any, tuple[int, ...]]:
-    from .topology import ImageConnectivity
-
-    dims3, origin, spacing = vtkio.image_geometry(ds)
-    ext = ds.GetExtent()
-    origin = tuple(origin[a] + spacing[a] * ext[2 * a] for a in range(3))
-    n = 3
-    while n > 1 and dims3[n - 1] == 1:
-        n -= 1
-    return ImageConnectivity(dims=tuple(dims3[:n]), origin=tuple(origin[:n]), spacing=tuple(spacing[:n])), \
-        tuple(dims3)
-
 
 def _graph_from_points(points: np.ndarray, arrays: dict[str, np.ndarray], k: int, seed: int,
                        source: str, raw: np.ndarray) -> Domain:
@@ -99,7 +87,7 @@ def _from_landscape_dir(path: Path, array: str, knn: int | None, seed: int) -> D
         ds = to_vtk_image(ls)
         ds.GetPointData().RemoveArray(array)
         ds.GetPointData().AddArray(vtkio.to_vtk_array(array, arrays[array]))
-        conn, dims3 = _image_connectivity(ds)
+        conn, dims3 = dataset_connectivity(ds), vtkio.image_geometry(ds)[0]
         return Domain(ds, raw, conn, "image", str(path), vtkio.points(ds), grid_dims=dims3)
     k = 8 if knn is None else knn
     dom = _graph_from_points(np.asarray(ls.coords, dtype=np.float64), arrays, k, seed, str(path), raw)
@@ -120,7 +108,7 @@ def _from_vtk(path: Path, array: str, knn: int | None, seed: int) -> Domain:
         arrays[array] = finite_version(raw)[0]
         return _graph_from_points(vtkio.points(ds), arrays, knn, seed, str(path), raw)
     if ds.IsA("vtkImageData"):
-        conn, dims3 = _image_connectivity(ds)
+        conn, dims3 = dataset_connectivity(ds), vtkio.image_geometry(ds)[0]
         return Domain(ds, raw, conn, "image", str(path), vtkio.points(ds), grid_dims=dims3)
     edges = vtkio.line_edges(ds)
     if len(edges) == 0:

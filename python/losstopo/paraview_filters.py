@@ -13,22 +13,9 @@ import numpy as np
 
 from . import names, vtkio
 from .finite import finite_version
-from .topology import GraphConnectivity, ImageConnectivity, TopologyResult, compute_topology
+from .representation import dataset_connectivity
+from .topology import TopologyResult, compute_topology
 from .tree_layout import planar_tree_layout
-
-
-def dataset_connectivity(data: Any) -> ImageConnectivity | GraphConnectivity:
-    """An image's grid (trailing axes of size 1 dropped) or the edges of a graph's line cells."""
-    if data.IsA("vtkImageData"):
-        dims, origin, spacing = vtkio.image_geometry(data)
-        ext = data.GetExtent()
-        origin = tuple(origin[a] + spacing[a] * ext[2 * a] for a in range(3))
-        k = 3
-        while k > 1 and dims[k - 1] == 1:
-            k -= 1
-        return ImageConnectivity(dims=tuple(dims[:k]), origin=tuple(origin[:k]), spacing=tuple(spacing[:k]))
-    return GraphConnectivity(edges=vtkio.line_edges(data), n_vertices=data.GetNumberOfPoints(),
-                             points=vtkio.points(data))
 
 
 def dataset_topology(data: Any, array: str = names.LOSS, simplify: float = 0.0,

@@ -186,3 +186,20 @@ def to_vtk_graph(landscape: LandscapeLike, k: int = 8, seed: int = 0) -> tuple[A
     vtkio.set_field_data(grid, {names.KNN_K: np.array([info["k"]], dtype=np.int64),
                                 names.KNN_RECALL: np.array([info["recall"]], dtype=np.float64)})
     return grid, info
+
+
+def dataset_connectivity(data: Any) -> Any:
+    """The connectivity topology runs on: an image's grid (TTK's triangulation; trailing axes of size 1
+    dropped, origin shifted by the extent) or the edges of a graph's line cells."""
+    from .topology import GraphConnectivity, ImageConnectivity
+
+    if data.IsA("vtkImageData"):
+        dims, origin, spacing = vtkio.image_geometry(data)
+        ext = data.GetExtent()
+        origin = tuple(origin[a] + spacing[a] * ext[2 * a] for a in range(3))
+        k = 3
+        while k > 1 and dims[k - 1] == 1:
+            k -= 1
+        return ImageConnectivity(dims=tuple(dims[:k]), origin=tuple(origin[:k]), spacing=tuple(spacing[:k]))
+    return GraphConnectivity(edges=vtkio.line_edges(data), n_vertices=data.GetNumberOfPoints(),
+                             points=vtkio.points(data))
