@@ -59,17 +59,14 @@ def run(args: argparse.Namespace) -> int:
              f"{ls.meta.get('points_per_second')} points/s when computed)",
              f"picture    {png}"]
 
-    # --- topology of the demo landscape (stages 3-5; losstopo.analyze, owned by the topology engineer) ---
-    try:
-        from .analyze import analyze_path
-    except ImportError:
-        analyze_path = None
-    if analyze_path is not None:
-        analyze_path(ls_dir, out / "topology_image")
-        lines.append(f"topology   {out / 'topology_image'} (grid image)")
-        analyze_path(ls_dir, out / "topology_graph", knn=8)
-        lines.append(f"topology   {out / 'topology_graph'} (8-nearest-neighbour graph)")
-    # --- end of topology ---
+    # Stages 3-5: topology of the landscape as an image (TTK's triangulation) and as its 8-NN graph.
+    from .analyze import analyze_path
+
+    for sub, kwargs, label in (("topology_image", {}, "grid image"),
+                               ("topology_graph", {"knn": 8}, "8-nearest-neighbour graph")):
+        s = analyze_path(ls_dir, out / sub, **kwargs)
+        lines.append(f"topology   {out / sub} ({label}: {s['minima']} minima, {s['saddles']} saddles, "
+                     f"average persistence {s['average_persistence']:.4g})")
 
     print("\n".join(lines) + f"\ndemo done in {time.perf_counter() - t0:.1f} s")
     return 0

@@ -13,10 +13,14 @@ from .landscape_files import Landscape
 
 def plot_landscape(ls: Landscape, path: str | os.PathLike, title: str | None = None) -> Path:
     """Write a contour plot (2-D grid; middle slice of a 3-D grid; curve for 1-D; scattered points)."""
+    import warnings
+
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    with warnings.catch_warnings():  # Debian's system matplotlib next to the venv's: its 3-D axes do not load
+        warnings.filterwarnings("ignore", message="Unable to import Axes3D")
+        import matplotlib.pyplot as plt
 
     path = Path(path)
     loss = ls.finite_loss()
