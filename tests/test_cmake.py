@@ -14,7 +14,7 @@ from conftest import REPO, needs_pvpython, run_pvpython
 HAVE_SDK = bool(glob.glob("/usr/lib/*/cmake/paraview-*/paraview-config.cmake")) or bool(
     glob.glob("/usr/local/lib*/cmake/paraview-*/paraview-config.cmake"))
 pytestmark = [pytest.mark.skipif(not shutil.which("cmake") or not shutil.which("c++") or not HAVE_SDK,
-                                 reason="needs cmake, a C++ compiler and ParaView's CMake files (Debian: paraview-dev)")]
+                                 reason="needs cmake, a C++ compiler and ParaView's CMake files (paraview-dev)")]
 
 
 @pytest.fixture(scope="module")

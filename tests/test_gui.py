@@ -31,7 +31,8 @@ MENU_CHECK = """<?xml version="1.0" ?>
 
 
 def _event(menu: str, entry: str) -> str:
-    return f'  <pqevent object="pqClientMainWindow/menubar/{menu}/Alphabetical" command="activate" arguments="{entry}" />'
+    return (f'  <pqevent object="pqClientMainWindow/menubar/{menu}/Alphabetical" '
+            f'command="activate" arguments="{entry}" />')
 
 
 def _gui_command(tmp_path) -> list[str]:

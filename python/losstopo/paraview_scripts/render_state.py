@@ -59,7 +59,7 @@ def load_state(state: Path, landscape: Path) -> dict:
     if not views:
         raise LossTopoError(f"state {state.name} has no views after loading",
                             "regenerate it with `losstopo render --make-statefiles`")
-    for name, src in pv.GetSources().items():
+    for src in pv.GetSources().values():
         if src.GetXMLName() in statefile.READERS:
             src.UpdatePipeline()
             if src.GetDataInformation().GetNumberOfPoints() == 0:
