@@ -8,25 +8,8 @@ import numpy as np
 
 from losstopo.cli import main
 from losstopo.landscape_files import load_landscape
+from references import ttk_minima_2d
 
-# TTK's 2-D triangulation: the 6 neighbours of (i, j).
-NEIGHBOURS = ((1, 0), (-1, 0), (0, 1), (0, -1), (1, -1), (-1, 1))
-
-
-def brute_force_minima(loss: np.ndarray, nx: int, ny: int) -> int:
-    """Vertices lower than all their triangulation neighbours, ties broken by vertex id."""
-    count = 0
-    for j in range(ny):
-        for i in range(nx):
-            p = i + nx * j
-            lower = False
-            for di, dj in NEIGHBOURS:
-                a, b = i + di, j + dj
-                if 0 <= a < nx and 0 <= b < ny:
-                    q = a + nx * b
-                    lower |= (loss[q], q) < (loss[p], p)
-            count += not lower
-    return count
 
 
 def test_demo_writes_model_landscape_pictures_and_topology(tmp_path, capsys):
@@ -41,7 +24,7 @@ def test_demo_writes_model_landscape_pictures_and_topology(tmp_path, capsys):
     ls = load_landscape(out / "landscape")
     assert ls.loss.shape == (49,) and np.all(np.isfinite(ls.loss))
     image = json.loads((out / "topology_image" / "topology.json").read_text())
-    assert image["minima"] == brute_force_minima(ls.loss, 7, 7)
+    assert image["minima"] == ttk_minima_2d(ls.loss, 7, 7)
     assert len(image["pairs"]) == image["minima"]  # one 0-dimensional pair per minimum
     assert image["saddles"] <= image["minima"] - 1  # every extra minimum dies at a saddle (some merge 3+)
     # A second run reuses the model and the landscape (idempotent), byte for byte.

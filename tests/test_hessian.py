@@ -8,11 +8,11 @@ import math
 import pytest
 import torch
 from torch import nn
-from torch.func import functional_call
 
 from losstopo.errors import LossTopoError
 from losstopo.hessian import hessian_directions, hessian_top_eigen, hessian_trace
 from losstopo.models import build_model
+from references import dense_hessian
 
 
 @pytest.fixture(scope="module")
@@ -23,24 +23,7 @@ def tiny():
     model = build_model("mlp", input_dim=4, hidden=(5,), num_classes=3)
     X = torch.randn(40, 4, generator=g)
     y = torch.randint(0, 3, (40,), generator=g)
-    return model, X, y, _dense_hessian(model, X, y)
-
-
-def _dense_hessian(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    ref = build_model("mlp", input_dim=4, hidden=(5,), num_classes=3).double()
-    ref.load_state_dict(model.state_dict())
-    names = [n for n, _ in ref.named_parameters()]
-    shapes = [p.shape for p in ref.parameters()]
-    flat = torch.cat([p.detach().flatten() for p in ref.parameters()])
-
-    def loss(w: torch.Tensor) -> torch.Tensor:
-        params, offset = {}, 0
-        for n, s in zip(names, shapes):
-            params[n] = w[offset:offset + s.numel()].view(s)
-            offset += s.numel()
-        return nn.functional.cross_entropy(functional_call(ref, params, (X.double(),)), y)
-
-    return torch.autograd.functional.hessian(loss, flat)
+    return model, X, y, dense_hessian(model, X, y)
 
 
 def _flat(v: list[torch.Tensor]) -> torch.Tensor:

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 import torch
 from torch import nn
-from torch.func import functional_call
 
 from losstopo.checkpoint import load_checkpoint, save_checkpoint
 from losstopo.cli import main as cli_main
 from losstopo.data import load_dataset
 from losstopo.mlmetrics import ml_metrics
 from losstopo.train import train_model
+from references import dense_hessian
 
 HESSIAN_BATCH = 128
 
@@ -34,23 +34,6 @@ def metrics(ckpt) -> dict:
     return ml_metrics(load_checkpoint(ckpt), hessian_samples=HESSIAN_BATCH, seed=0)
 
 
-def _dense_hessian(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    ref = type(model)(64, (8,), 10).double()
-    ref.load_state_dict(model.state_dict())
-    names = [n for n, _ in ref.named_parameters()]
-    shapes = [p.shape for p in ref.parameters()]
-    flat = torch.cat([p.detach().flatten() for p in ref.parameters()])
-
-    def loss(w: torch.Tensor) -> torch.Tensor:
-        params, offset = {}, 0
-        for n, s in zip(names, shapes):
-            params[n] = w[offset:offset + s.numel()].view(s)
-            offset += s.numel()
-        return nn.functional.cross_entropy(functional_call(ref, params, (X.double(),)), y)
-
-    return torch.autograd.functional.hessian(loss, flat, vectorize=True)
-
-
 def test_accuracy_and_loss_match_a_direct_computation(ckpt, metrics):
     model = load_checkpoint(ckpt).model
     for split in ("train", "test"):
@@ -65,7 +48,7 @@ def test_accuracy_and_loss_match_a_direct_computation(ckpt, metrics):
 def test_hessian_numbers_match_the_dense_hessian_of_the_same_batch(ckpt, metrics):
     model = load_checkpoint(ckpt).model
     x, y = load_dataset("digits", "train", samples=HESSIAN_BATCH)  # the documented fixed batch
-    H = _dense_hessian(model, x, y)
+    H = dense_hessian(model, x, y, vectorize=True)
     assert H.shape == (610, 610)
     evals = torch.linalg.eigvalsh(H)
     top = float(evals[-1])

@@ -19,6 +19,7 @@ import torch
 from conftest import REPO
 from losstopo.cli import main
 from losstopo.study import CSV_COLUMNS, StudyConfig, model_specs, run_residual_study
+from references import ttk_minima_2d
 
 # 2 seeds x {residual, plain}, 1 epoch on 256 digits, 7x7 grid, few samples: seconds per model.
 TINY = StudyConfig(seeds=(0, 123), epochs=1, resolution=7, span=0.5, samples=64, hessian_samples=16,
@@ -38,22 +39,6 @@ def study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("study") / "full"
     run_residual_study(out, TINY, show_progress=False)
     return out
-
-
-def _ttk_minima(values: np.ndarray, nx: int, ny: int) -> int:
-    """Brute force: vertices lower (by value, then id) than all their neighbours in TTK's triangulation."""
-    count = 0
-    for j in range(ny):
-        for i in range(nx):
-            p = i + nx * j
-            lower = False
-            for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1), (1, -1), (-1, 1)):
-                a, b = i + di, j + dj
-                if 0 <= a < nx and 0 <= b < ny:
-                    q = a + nx * b
-                    lower |= (values[q], q) < (values[p], p)
-            count += not lower
-    return count
 
 
 def test_csv_is_consistent(study_dir: Path) -> None:
@@ -91,7 +76,7 @@ def test_csv_is_consistent(study_dir: Path) -> None:
         for key in ("minima", "saddles", "average_persistence", "max_persistence", "n_pairs"):
             assert float(r[f"image_{key}"]) == pytest.approx(img[key], rel=1e-12), key
             assert float(r[f"graph_{key}"]) == pytest.approx(graph[key], rel=1e-12), key
-        assert int(r["image_minima"]) == _ttk_minima(values, 7, 7)  # independent of the topology code
+        assert int(r["image_minima"]) == ttk_minima_2d(values, 7, 7)  # independent of the topology code
         # The landscape really is the model's: the centre point's loss is the checkpoint's loss there.
         Xs, ys = load_dataset("digits", "test", samples=TINY.samples)
         with torch.no_grad():
