@@ -130,14 +130,20 @@ def _frame(view, three_d: bool) -> None:
     view.ResetCamera()
 
 
-def merge_tree_views(landscape, backend: str = "builtin", scalar: str = names.LOSS):
-    """Landscape view (warped surface, arcs, critical points) and Merge Tree view (planar tree, y = loss)."""
-    layout = pv.CreateLayout("Merge tree")
+def _side_by_side(title: str, right_name: str):
+    """A layout with the 3-D LandscapeView on the left and a 2-D view named `right_name` on the right."""
+    layout = pv.CreateLayout(title)
     land_view = _new_view("LandscapeView", two_d=False)
-    tree_view = _new_view("MergeTreeView", two_d=True)
+    right_view = _new_view(right_name, two_d=True)
     pv.AssignViewToLayout(view=land_view, layout=layout, hint=0)
     layout.SplitHorizontal(0, 0.5)
-    pv.AssignViewToLayout(view=tree_view, layout=layout, hint=2)
+    pv.AssignViewToLayout(view=right_view, layout=layout, hint=2)
+    return land_view, right_view
+
+
+def merge_tree_views(landscape, backend: str = "builtin", scalar: str = names.LOSS):
+    """Landscape view (warped surface, arcs, critical points) and Merge Tree view (planar tree, y = loss)."""
+    land_view, tree_view = _side_by_side("Merge tree", "MergeTreeView")
 
     warp = warped_landscape(landscape)
     if backend == "ttk":
@@ -187,12 +193,7 @@ def persistence_views(landscape, backend: str = "builtin", scalar: str = names.L
     """Landscape view (warped surface and the critical points of the pairs above the threshold) and
     Persistence Diagram view (bars from (birth, birth) to (birth, death), the diagonal, one marker per
     pair at (birth, death), all coloured by persistence). One Threshold on Persistence drives both."""
-    layout = pv.CreateLayout("Persistence diagram")
-    land_view = _new_view("LandscapeView", two_d=False)
-    pd_view = _new_view("PersistenceDiagramView", two_d=True)
-    pv.AssignViewToLayout(view=land_view, layout=layout, hint=0)
-    layout.SplitHorizontal(0, 0.5)
-    pv.AssignViewToLayout(view=pd_view, layout=layout, hint=2)
+    land_view, pd_view = _side_by_side("Persistence diagram", "PersistenceDiagramView")
 
     warp = warped_landscape(landscape)
     if backend == "ttk":
