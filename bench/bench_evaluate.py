@@ -2,7 +2,7 @@
 
 The naive loop is what Li et al.'s loss-landscape and the loss-landscapes package do: for every point
 copy theta + a1 d1 + a2 d2 into the weights (`p.copy_`), forward under no_grad, loss and accuracy, all
-with default settings. "Ours" is losstopo.evaluate with the settings `losstopo landscape` chooses for a
+with default settings. "Ours" is losstopo.landscape's evaluator with the settings `losstopo landscape` chooses for a
 41x41 landscape of that case (strategy, channels_last, torch.compile, malloc tuning).
 
 Each runs in its own worker process (malloc tuning is process-wide, so the naive loop must not inherit
@@ -39,9 +39,9 @@ CASES = {
 
 
 def setup(case: str) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor, list[dict], np.ndarray]:
-    from losstopo.data import load_dataset
-    from losstopo.directions import make_directions
-    from losstopo.models import build_model
+    from losstopo.models.data import load_dataset
+    from losstopo.subspace.directions import make_directions
+    from losstopo.models.zoo import build_model
 
     name, kwargs, data, n = CASES[case]
     torch.manual_seed(0)
@@ -79,8 +79,12 @@ class Naive:
 
 class Ours:
     def __init__(self, model, X, y, dirs, n_landscape: int = 41 * 41) -> None:
-        from losstopo.evaluate import EvalConfig, PointEvaluator, plan_run
+        from losstopo import process
+        from losstopo.fileio import cache_root
+        from losstopo.landscape import EvalConfig, PointEvaluator, plan_run
 
+        process.tune_malloc()  # what the command line opts in to (losstopo.cli)
+        process.use_compile_cache(cache_root() / "inductor")
         plan = plan_run(model, dirs, np.zeros((n_landscape, 2)), X, y, EvalConfig(compile="auto"))
         self.ev = PointEvaluator(model, dirs, X, y, EvalConfig(strategy=plan.strategy))
         if plan.compile:
@@ -176,7 +180,7 @@ class Worker:
 
 
 def bench_case(case: str, rounds: int) -> dict[str, Any]:
-    from losstopo.models import build_model, model_flops
+    from losstopo.models.zoo import build_model, model_flops
 
     name, kwargs, data, _ = CASES[case]
     shape = (1, 8, 8) if data == "digits" else (3, 32, 32)

@@ -25,7 +25,8 @@ import time
 
 import numpy as np
 
-from losstopo.topology import GraphConnectivity, ImageConnectivity, compute_topology
+from losstopo.representation import GraphConnectivity, ImageConnectivity
+from losstopo.topology import compute_topology
 
 
 def smooth_field(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
@@ -106,7 +107,7 @@ def run_case(name: str, values: np.ndarray, conn, gudhi_fn, rounds: int, target:
 def compile_time() -> dict:
     """First compute_topology call in a fresh process with an empty numba cache."""
     code = ("import time, numpy as np; t=time.perf_counter();"
-            "from losstopo.topology import compute_topology, ImageConnectivity;"
+            "from losstopo.topology import compute_topology; from losstopo.representation import ImageConnectivity;"
             "compute_topology(np.random.rand(100), ImageConnectivity((10, 10)), simplify=0.1);"
             "print(time.perf_counter()-t)")
     with tempfile.TemporaryDirectory() as tmp:

@@ -23,7 +23,7 @@ needs_pvpython = pytest.mark.skipif(not have_pvpython(), reason="pvpython not in
 def run_pvpython(script: Path, *args: str, env: dict | None = None, timeout: int = 300,
                  xvfb: bool = False) -> subprocess.CompletedProcess:
     """Run a pvpython script with losstopo's ParaView environment."""
-    from losstopo.paraview_env import paraview_environment
+    from losstopo.paraview.env import paraview_environment
 
     cmd = ["pvpython", str(script), *args]
     if xvfb:

@@ -6,11 +6,18 @@ They do not use losstopo's own algorithms, so a test that compares against them 
 from __future__ import annotations
 
 import copy
+import csv
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 from torch.func import functional_call
+
+from conftest import REFERENCE
+
+LOSSLENS = REFERENCE / "losslens"
+LOSSLENS_CASES = sorted(p.with_suffix("").name for p in LOSSLENS.glob("*.vti"))
 
 # TTK's 2-D triangulation: the 6 neighbours of (i, j).
 TTK_2D_NEIGHBOURS = ((1, 0), (-1, 0), (0, 1), (0, -1), (1, -1), (-1, 1))
@@ -47,3 +54,43 @@ def dense_hessian(model: nn.Module, X: torch.Tensor, y: torch.Tensor, vectorize:
         return nn.functional.cross_entropy(functional_call(ref, params, (X.double(),)), y)
 
     return torch.autograd.functional.hessian(loss, flat, vectorize=vectorize)
+
+
+def grid_triangles_2d(nx: int, ny: int) -> list[list[int]]:
+    if nx == 1 or ny == 1:  # a line of points: TTK's 1-D triangulation is the polyline
+        return [[i, i + 1] for i in range(nx * ny - 1)]
+    tris = []
+    for j in range(ny - 1):
+        for i in range(nx - 1):
+            a, b, c, d = i + nx * j, i + 1 + nx * j, i + nx * (j + 1), i + 1 + nx * (j + 1)
+            tris += [[a, b, c], [b, d, c]]
+    return tris
+
+
+def grid_edges_3d(nx: int, ny: int, nz: int) -> list[list[int]]:
+    """Edges of TTK's tetrahedralisation of a grid (as listed in shared/reference/README.md)."""
+    steps = [(1, 0, 0), (0, 1, 0), (0, 0, 1), (-1, 1, 0), (-1, 0, 1), (0, 1, 1), (-1, 1, 1)]
+    edges = []
+    for k in range(nz):
+        for j in range(ny):
+            for i in range(nx):
+                for dx, dy, dz in steps:
+                    a, b, c = i + dx, j + dy, k + dz
+                    if 0 <= a < nx and 0 <= b < ny and 0 <= c < nz:
+                        edges.append([i + nx * (j + ny * k), a + nx * (b + ny * c)])
+    return edges
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def load_losslens(name: str):
+    """(Loss values, ImageConnectivity with the file's geometry) of a published losslens landscape."""
+    from losstopo import vtkio
+    from losstopo.representation import ImageConnectivity
+
+    data = vtkio.read(LOSSLENS / f"{name}.vti")
+    dims, origin, spacing = vtkio.image_geometry(data)
+    return vtkio.scalar_field(data, "Loss"), ImageConnectivity(dims, origin, spacing)

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import csv
+import fcntl
+import io
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from .errors import LossTopoError
+
+
+def cache_root() -> Path:
+    """Where losstopo caches landscapes and compiled code: $LOSSTOPO_CACHE or ~/.cache/losstopo."""
+    return Path(os.environ.get("LOSSTOPO_CACHE") or Path.home() / ".cache" / "losstopo")
 
 
 def ensure_output_dir(path: str | os.PathLike) -> Path:
@@ -77,3 +85,51 @@ def _json_default(o: Any) -> Any:
     if isinstance(o, Path):
         return str(o)
     raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+def write_csv(path: str | os.PathLike, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> Path:
+    """Write `rows` (dicts) as CSV with exactly `columns`, atomically; floats keep full precision."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for row in rows:
+        w.writerow([_csv_cell(row.get(c)) for c in columns])
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(buf.getvalue())
+    return path
+
+
+def _csv_cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool) or type(v).__name__ == "bool_":
+        return str(int(v))
+    if isinstance(v, float) or type(v).__name__.startswith("float"):
+        return repr(float(v))
+    return str(v)
+
+
+def read_csv(path: str | os.PathLike) -> list[dict[str, str]]:
+    """Rows of a CSV written by write_csv (values as strings)."""
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@contextlib.contextmanager
+def output_lock(folder: Path, what: str = "losstopo") -> Iterator[None]:
+    """Hold FOLDER/.losstopo.lock while writing FOLDER, so two writers never share one folder.
+
+    An advisory fcntl lock: the kernel releases it when the process dies (also on SIGKILL), so a killed
+    run never blocks its rerun.
+    """
+    f = open(folder / ".losstopo.lock", "w")
+    try:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LossTopoError(f"another {what} is writing {folder}", "wait for it or choose another --out") \
+                from None
+        yield
+    finally:
+        f.close()

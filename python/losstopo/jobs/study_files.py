@@ -6,16 +6,11 @@ applies) and tabulates minima, saddles and average persistence per group. The gr
 file name by `--group-by REGEX`: the named group `group` or else the first group; optional named
 groups `span` (the x axis of the figure) and `seed` are recorded too. Where a landscape folder's
 checkpoint is at hand, its recorded accuracy and loss become extra rows of the figure.
-
-Also home of the CSV writer that the residual study shares.
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
 import glob
-import io
 import json
 import math
 import os
@@ -25,9 +20,12 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from . import names
-from .errors import LossTopoError
-from .fileio import atomic_path, ensure_output_dir
+from .. import names, vtkio
+from ..errors import LossTopoError
+from ..fileio import ensure_output_dir, write_csv
+from ..metrics import topology_metrics
+from ..representation import GraphConnectivity, graph_connectivity, image_connectivity
+from ..topology import compute_topology
 
 # The metrics reported per representation, in CSV order.
 TOPOLOGY_COLUMNS = ("minima", "saddles", "degenerate_saddles", "average_persistence",
@@ -36,90 +34,25 @@ TOPOLOGY_COLUMNS = ("minima", "saddles", "degenerate_saddles", "average_persiste
 LANDSCAPE_SUFFIXES = (".vti", ".vtu")
 
 
-# ---------------------------------------------------------------------------------------------- CSV
-def write_csv(path: str | os.PathLike, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> Path:
-    """Write `rows` (dicts) as CSV with exactly `columns`, atomically; floats keep full precision."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    for row in rows:
-        w.writerow([_csv_cell(row.get(c)) for c in columns])
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        tmp.write_text(buf.getvalue())
-    return path
-
-
-def _csv_cell(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, (bool, np.bool_)):
-        return str(int(v))
-    if isinstance(v, (float, np.floating)):
-        return repr(float(v))
-    return str(v)
-
-
-def read_csv(path: str | os.PathLike) -> list[dict[str, str]]:
-    """Rows of a CSV written by write_csv (values as strings)."""
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
 # --------------------------------------------------------------------------------------- topology
-def topology_of_values(values_raw: np.ndarray, connectivity: Any) -> tuple[dict[str, Any], Any]:
-    """(metrics dict, TopologyResult) of a raw scalar field under the non-finite policy."""
-    from .finite import finite_version
-    from .metrics import topology_metrics
-    from .topology import compute_topology
-
-    values, _mask, n_bad = finite_version(np.asarray(values_raw, dtype=np.float64))
-    result = compute_topology(values, connectivity)
-    m = dict(topology_metrics(result))
-    m["n_nonfinite"] = n_bad
-    m["n_vertices"] = int(values.size)
-    return m, result
-
-
-def image_connectivity(dims: Sequence[int]) -> Any:
-    """ImageConnectivity of a VTK extent, dropping trailing axes of size 1 (a 40x40x1 image is 2-D)."""
-    from .topology import ImageConnectivity
-
-    d = [int(x) for x in dims]
-    while len(d) > 1 and d[-1] == 1:
-        d.pop()
-    return ImageConnectivity(dims=tuple(d))
-
-
-def graph_connectivity(coords: np.ndarray, k: int, seed: int = 0) -> tuple[Any, dict[str, Any]]:
-    """GraphConnectivity of the symmetrised kNN graph of `coords` (representation.knn_graph)."""
-    from .representation import knn_graph
-    from .topology import GraphConnectivity
-
-    edges, info = knn_graph(np.asarray(coords, dtype=np.float64), k=k, seed=seed)
-    return GraphConnectivity(edges=np.asarray(edges, dtype=np.int64), n_vertices=len(coords)), dict(info)
-
-
-def topology_of_file(path: str | os.PathLike, array: str = names.LOSS, knn: int = 8) -> dict[str, Any]:
+def topology_of_file(path: str | os.PathLike, array: str = names.LOSS, k: int = 8) -> dict[str, Any]:
     """Stage-5 metrics of one landscape file or folder, plus 'kind' ('image'/'graph') and 'span' if known.
 
     .vti -> image connectivity of its grid; .vtu -> the graph of its line cells; a landscape folder ->
     its grid (image), or the kNN graph of its coordinates when they are scattered. Folders use the RAW
     loss from landscape.npz (so the non-finite policy is applied here exactly once).
     """
-    from . import vtkio
-
     p = Path(path)
     span: float | None = None
     if p.is_dir():
-        from .landscape_files import load_landscape
+        from ..landscape.files import load_landscape
 
         ls = load_landscape(p)
         res = tuple(int(r) for r in (ls.resolution or ()))
         if res:
             conn, kind = image_connectivity(res), "image"
         else:
-            conn, _info = graph_connectivity(ls.coords, k=knn)
+            conn, _info = graph_connectivity(ls.coords, k=k)
             kind = "graph"
         raw = np.asarray(ls.loss, dtype=np.float64)
         span = float(ls.span)
@@ -130,13 +63,14 @@ def topology_of_file(path: str | os.PathLike, array: str = names.LOSS, knn: int 
             dims, _origin, _spacing = vtkio.image_geometry(data)
             conn, kind = image_connectivity(dims), "image"
         else:
-            from .topology import GraphConnectivity
-
             edges = vtkio.line_edges(data)
             if len(edges) == 0:
                 raise LossTopoError(f"{p} has no line cells (edges)", "pass a graph .vtu with VTK_LINE cells or a .vti")
             conn, kind = GraphConnectivity(edges=edges, n_vertices=int(data.GetNumberOfPoints())), "graph"
-    metrics, _result = topology_of_values(raw, conn)
+    result = compute_topology(raw, conn)
+    metrics = topology_metrics(result)
+    metrics["n_nonfinite"] = result.n_nonfinite
+    metrics["n_vertices"] = result.n_vertices
     metrics["kind"] = kind
     metrics["span_from_file"] = span
     return metrics
@@ -216,14 +150,14 @@ def _checkpoint_metrics(folder: Path) -> dict[str, float]:
     if not ck_path or not Path(ck_path).exists():
         return {}
     try:
-        from .checkpoint import load_checkpoint
+        from ..models.checkpoint import load_checkpoint
 
         info = load_checkpoint(ck_path).info
     except (LossTopoError, ImportError):
         return {}
     out = {}
-    for key, spellings in (("test_accuracy", ("test_accuracy", "test_acc")), ("test_loss", ("test_loss",))):
-        v = next((info[s] for s in spellings if s in info), None)
+    for key in ("test_accuracy", "test_loss"):
+        v = info.get(key)
         if isinstance(v, (int, float)) and math.isfinite(v):
             out[key] = float(v)
     return out
@@ -234,7 +168,7 @@ FILES_COLUMNS = ("file", "group", "span", "seed", "kind", "n_vertices", "n_nonfi
 
 
 def study_files(patterns: Sequence[str], group_by: str, out_dir: str | os.PathLike,
-                array: str = names.LOSS, knn: int = 8, show_progress: bool = True) -> list[dict[str, Any]]:
+                array: str = names.LOSS, k: int = 8, show_progress: bool = True) -> list[dict[str, Any]]:
     """Metrics of every matching landscape file, written to OUT/files.csv, OUT/files_figure.png and
     OUT/files_summary.md; returns the rows. Files the regex does not match are skipped (and listed)."""
     from tqdm import tqdm
@@ -250,7 +184,7 @@ def study_files(patterns: Sequence[str], group_by: str, out_dir: str | os.PathLi
                             f"(e.g. {file_label(paths[0])!r})", "adjust the regular expression")
     rows: list[dict[str, Any]] = []
     for p, g in tqdm(todo, desc="study files", unit="file", disable=not show_progress):
-        m = topology_of_file(p, array=array, knn=knn)
+        m = topology_of_file(p, array=array, k=k)
         span = g["span"] if g["span"] is not None else m.pop("span_from_file", None)
         m.pop("span_from_file", None)
         row = {"file": str(p), "group": g["group"], "span": span, "seed": g["seed"], **m}
@@ -258,47 +192,9 @@ def study_files(patterns: Sequence[str], group_by: str, out_dir: str | os.PathLi
             row.update(_checkpoint_metrics(p))
         rows.append(row)
     write_csv(out / "files.csv", rows, FILES_COLUMNS)
-    from .plots_study import files_figure
+    from ..plots.study import files_figure
+    from ..study.report import write_files_summary
 
     files_figure(rows, out / "files_figure.png")
-    _write_files_summary(out / "files_summary.md", rows, skipped, group_by)
+    write_files_summary(out / "files_summary.md", rows, skipped, group_by)
     return rows
-
-
-def _write_files_summary(path: Path, rows: list[dict[str, Any]], skipped: list[Path], regex: str) -> None:
-    """Per group (and span): n, mean and std of saddles and average persistence, as a Markdown table."""
-    from .study import mean_std
-
-    keys = sorted({(str(r["group"]), r["span"] if r["span"] is not None else "") for r in rows},
-                  key=lambda t: (t[0], float(t[1]) if isinstance(t[1], (int, float)) else 0.0))
-    lines = [f"# Topology of {len(rows)} landscape files grouped by `{regex}`", "",
-             "| group | span | n | minima | saddles (mean ± sd) | average persistence (mean ± sd) |",
-             "|---|---|---|---|---|---|"]
-    for grp, span in keys:
-        sel = [r for r in rows if str(r["group"]) == grp and (r["span"] if r["span"] is not None else "") == span]
-        lines.append(f"| {grp} | {span} | {len(sel)} | {mean_std([r['minima'] for r in sel])} | "
-                     f"{mean_std([r['saddles'] for r in sel])} | "
-                     f"{mean_std([r['average_persistence'] for r in sel], digits=4)} |")
-    if skipped:
-        lines += ["", f"Skipped (name does not match the regex): {', '.join(p.name for p in skipped)}"]
-    with atomic_path(path) as tmp:
-        tmp.write_text("\n".join(lines) + "\n")
-
-
-# -------------------------------------------------------------------------------------------- CLI
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("patterns", nargs="+", metavar="PATTERN",
-                   help="landscape files (.vti/.vtu) or landscape folders; globs allowed (quote them)")
-    p.add_argument("--group-by", required=True, metavar="REGEX",
-                   help="regex matched against each file name; its first group (or (?P<group>...)) names the group; "
-                        "optional (?P<span>...) and (?P<seed>...) groups give the span (x axis) and seed")
-    p.add_argument("--array", default=names.LOSS, help="point array to analyse (default %(default)s)")
-    p.add_argument("--knn", type=int, default=8, help="k of the kNN graph for scattered landscape folders")
-    p.add_argument("--out", default="study-files", help="output folder (default %(default)s)")
-
-
-def run(args: argparse.Namespace) -> int:
-    rows = study_files(args.patterns, args.group_by, args.out, array=args.array, knn=args.knn)
-    print(f"{len(rows)} landscapes -> {Path(args.out) / 'files.csv'}, {Path(args.out) / 'files_figure.png'}, "
-          f"{Path(args.out) / 'files_summary.md'}")
-    return 0

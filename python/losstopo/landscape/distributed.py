@@ -19,10 +19,13 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from .directions import Directions
-from .errors import LossTopoError
-from .evaluate import EvalConfig, evaluate_coords, plan_run
-from .landscape_files import Landscape
+from ..errors import LossTopoError
+from ..subspace.directions import Directions
+from .chunks import plan_run
+from .driver import evaluate_coords
+from .evaluator import EvalConfig
+from .files import Landscape
+from .folder import eval_data, finish_landscape, obtain_directions
 
 
 def _init() -> tuple[Any, int, int]:
@@ -58,8 +61,6 @@ def run_distributed(ckpt: Any, out: Path, grid: np.ndarray, res: tuple[int, ...]
                     show_progress: bool,
                     progress: Callable[[float], None] | None) -> Landscape | None:
     """This rank's part of a landscape; rank 0 returns the Landscape, the others None."""
-    from .landscape import _eval_data, finish_landscape, obtain_directions
-
     dist, rank, world = _init()
     is_cuda = torch.device(device).type == "cuda"
     if is_cuda:
@@ -68,7 +69,7 @@ def run_distributed(ckpt: Any, out: Path, grid: np.ndarray, res: tuple[int, ...]
     dist.init_process_group("nccl" if is_cuda else "gloo")
     try:
         t0 = time.perf_counter()
-        X, y, data_name = _eval_data(ckpt.info, samples)
+        X, y, data_name = eval_data(ckpt.info, samples)
         made = _broadcast_error(dist, rank, lambda: obtain_directions(ckpt.model, out, settings, X, y, resume,
                                                                        directions_file))
         payload = [(made.tensors, made.meta) if rank == 0 else None]
@@ -99,9 +100,10 @@ def run_distributed(ckpt: Any, out: Path, grid: np.ndarray, res: tuple[int, ...]
                 info.points_computed += computed
                 info.seconds = max(info.seconds, seconds)
             info.points_resumed = len(grid) - info.points_computed
-            info.extra = {"distributed_world_size": world, "distributed_backend": dist.get_backend()}
             result = finish_landscape(out, grid, res, span, full_loss, full_acc, settings, settings_key, ckpt, dirs,
-                                      data_name, len(y), info, time.perf_counter() - t0)
+                                      data_name, len(y), info, time.perf_counter() - t0,
+                                      extra_meta={"distributed_world_size": world,
+                                                  "distributed_backend": dist.get_backend()})
         dist.barrier()
         return result
     finally:

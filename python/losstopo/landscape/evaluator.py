@@ -1,10 +1,11 @@
-"""Stage 2: f(a) = L(theta + sum_i a_i d_i) at any (P x dims) coordinates, fast, chunked and resumable.
+"""Stage 2's evaluator: f(a) = L(theta + sum_i a_i d_i) at any (P x dims) coordinates, fast.
 
 The forward pass is the cost, so everything else is removed from the per-point loop: theta and the
 directions are stacked once on the device, the weights of a private copy of the model are updated in
 place (`torch.add(theta, d1, alpha=a1, out=p)`, no allocation per point), the evaluation set is batched
-once, glibc malloc is told to keep its memory (1.7x, PERFORMANCE-NOTES.md), CNNs run channels_last and
-torch.compile is optional (with a check that it equals eager within 1e-5, else eager is used).
+once, CNNs run channels_last and torch.compile is optional (with a check that it equals eager, else
+eager is used). glibc malloc tuning (1.7x, PERFORMANCE-NOTES.md) is the caller's choice:
+losstopo.process.tune_malloc, which the command line turns on.
 
 Strategies (chosen by `choose_strategy`, a rule backed by bench/bench_evaluate.py):
 - `loop`: one perturbed model per forward. CPU default: on 2 cores vmap loses for CNNs (grouped convs,
@@ -14,70 +15,23 @@ Strategies (chosen by `choose_strategy`, a rule backed by bench/bench_evaluate.p
 
 Every point is evaluated the same way wherever it falls in a chunk (same batch split of the evaluation
 set, same order; vmap groups are aligned to global point indices), so a resumed or distributed run
-equals an uninterrupted one bitwise. Finished chunks are written atomically to DIR/chunks/, keyed by
-every setting that changes a value; a resume with other settings is refused.
+equals an uninterrupted one bitwise (chunks.py, driver.py).
 """
 
 from __future__ import annotations
 
 import copy
-import ctypes
-import hashlib
-import json
-import math
-import os
-import shutil
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import LossTopoError
-from .fileio import atomic_path, write_json
+from ..errors import LossTopoError
 
-CHUNKS_DIR = "chunks"
-KEY_FILE = "key.json"
 STRATEGIES = ("auto", "loop", "vmap")
-_MALLOC_TUNED = False
-
-
-def grid_coords(resolution: int | Sequence[int], span: float, dims: int = 2) -> np.ndarray:
-    """(P, dims) float64 grid over [-span, span]^dims in VTK order: p = i + nx*j (+ nx*ny*k)."""
-    res = (int(resolution),) * dims if np.isscalar(resolution) else tuple(int(r) for r in resolution)
-    if len(res) != dims:
-        raise LossTopoError(f"resolution {res} has {len(res)} entries for {dims} dims", "give one per axis")
-    if min(res) < 2:
-        raise LossTopoError(f"resolution must be at least 2 points per axis, not {min(res)}", "pass --resolution >= 2")
-    if not (span > 0 and math.isfinite(span)):
-        raise LossTopoError(f"span must be a positive number, not {span}", "pass --span > 0")
-    axes = [np.linspace(-span, span, n) for n in res]
-    mesh = np.meshgrid(*axes, indexing="ij")
-    return np.stack([m.ravel(order="F") for m in mesh], axis=1)
-
-
-def tune_malloc() -> bool:
-    """Keep freed activation memory in the process (glibc only): no page faults on every forward.
-
-    Same effect as MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=16G MALLOC_TOP_PAD_=512M; resident memory
-    then never shrinks. Returns False where glibc's mallopt is not available.
-    """
-    global _MALLOC_TUNED
-    if _MALLOC_TUNED:
-        return True
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        m_trim_threshold, m_top_pad, m_mmap_max = -1, -2, -4
-        ok = (libc.mallopt(m_mmap_max, 0) == 1 and libc.mallopt(m_trim_threshold, 2**31 - 1) == 1
-              and libc.mallopt(m_top_pad, 512 * 2**20) == 1)
-    except (OSError, AttributeError):
-        return False
-    _MALLOC_TUNED = ok
-    return ok
 
 
 def has_conv(model: nn.Module) -> bool:
@@ -132,8 +86,6 @@ class PointEvaluator:
         self.device = torch.device(cfg.device)
         if self.device.type == "cuda" and not torch.cuda.is_available():
             raise LossTopoError("--device cuda was asked for but CUDA is not available", "use --device cpu")
-        if self.device.type == "cpu":
-            tune_malloc()
         self.strategy = choose_strategy(model, cfg.device) if cfg.strategy == "auto" else cfg.strategy
         if self.strategy not in ("loop", "vmap"):
             raise LossTopoError(f"unknown strategy {cfg.strategy!r}", f"choose one of {', '.join(STRATEGIES)}")
@@ -317,7 +269,6 @@ class PointEvaluator:
     # -- public ---------------------------------------------------------------------------------
     def maybe_compile(self, probe: np.ndarray | None = None) -> bool:
         """torch.compile the forward; keep it only if it equals eager within 1e-5 at `probe`."""
-        os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache_root() / "inductor"))
         probe = np.zeros((1, self.dims)) if probe is None else np.asarray(probe, np.float64).reshape(-1, self.dims)
         try:
             with torch.inference_mode():
@@ -379,192 +330,3 @@ def _fmt(p: torch.Tensor) -> torch.memory_format:
     return torch.channels_last if p.dim() == 4 and p.is_contiguous(memory_format=torch.channels_last) \
         and not p.is_contiguous() else torch.contiguous_format
 
-
-def cache_root() -> Path:
-    """$LOSSTOPO_CACHE or ~/.cache/losstopo."""
-    return Path(os.environ.get("LOSSTOPO_CACHE") or Path.home() / ".cache" / "losstopo")
-
-
-def array_digest(*arrays: Any) -> str:
-    h = hashlib.sha256()
-    for a in arrays:
-        t = a.detach().cpu().contiguous().numpy() if isinstance(a, torch.Tensor) else np.ascontiguousarray(a)
-        h.update(str(t.dtype).encode())
-        h.update(str(t.shape).encode())
-        h.update(t.tobytes())
-    return h.hexdigest()
-
-
-def model_digest(model: nn.Module) -> str:
-    return array_digest(*[t for _, t in sorted(model.state_dict().items()) if isinstance(t, torch.Tensor)])
-
-
-# -- chunk store -----------------------------------------------------------------------------------
-class ChunkStore:
-    """Finished chunks of a run in DIR/chunks/, each written atomically, under a settings key."""
-
-    def __init__(self, out_dir: str | os.PathLike, key: dict[str, Any], n_points: int, chunk_points: int,
-                 resume: bool):
-        self.dir = Path(out_dir) / CHUNKS_DIR
-        self.n_points = n_points
-        key = json.loads(json.dumps(dict(key, n_points=n_points, chunk_points=chunk_points), default=str))
-        key_path = self.dir / KEY_FILE
-        if key_path.exists():
-            try:
-                old = json.loads(key_path.read_text())
-            except (OSError, ValueError):
-                old = None
-            if old is not None and not resume:
-                raise LossTopoError(f"{self.dir} holds chunks of an unfinished run",
-                                    "add --resume to continue it, or delete that folder to start over")
-            if old is not None and old != key:
-                diff = sorted(k for k in set(old) | set(key) if old.get(k) != key.get(k))
-                raise LossTopoError(f"cannot resume: the chunks in {self.dir} were computed with other settings "
-                                    f"({', '.join(diff)} differ)",
-                                    "rerun with the original settings, or use a new --out (or delete the chunks)")
-            if old is None:  # unreadable key: its chunks cannot be trusted
-                shutil.rmtree(self.dir)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        if not key_path.exists():
-            write_json(key_path, key)
-        self.chunk_points = chunk_points
-        self.n_chunks = math.ceil(n_points / chunk_points)
-
-    def bounds(self, c: int) -> tuple[int, int]:
-        return c * self.chunk_points, min(self.n_points, (c + 1) * self.chunk_points)
-
-    def path(self, c: int) -> Path:
-        return self.dir / f"chunk_{c:07d}.npz"
-
-    def load(self, c: int) -> tuple[np.ndarray, np.ndarray] | None:
-        p = self.path(c)
-        if not p.exists():
-            return None
-        try:
-            with np.load(p) as z:
-                loss, acc = np.array(z["loss"]), np.array(z["accuracy"])
-        except (OSError, ValueError, KeyError, EOFError):
-            return None
-        lo, hi = self.bounds(c)
-        return (loss, acc) if len(loss) == hi - lo == len(acc) else None
-
-    def save(self, c: int, loss: np.ndarray, acc: np.ndarray) -> None:
-        with atomic_path(self.path(c)) as tmp:
-            with open(tmp, "wb") as f:
-                np.savez(f, loss=loss, accuracy=acc)
-
-    def remove(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def default_chunk_points(n_points: int, model: nn.Module, n_samples: int) -> int:
-    """About a few seconds of work per chunk: fewer points for CNNs and large evaluation sets."""
-    per_point = n_samples * (8 if has_conv(model) else 1)
-    return int(max(1, min(n_points, 512, 200_000 // max(1, per_point))))
-
-
-@dataclass
-class RunPlan:
-    """The resolved settings of one evaluation run and its key (what a resume must match)."""
-
-    key: dict[str, Any]
-    chunk_points: int
-    strategy: str
-    compile: bool
-    n_points: int
-
-    def open_store(self, out_dir: str | os.PathLike, resume: bool) -> ChunkStore:
-        return ChunkStore(out_dir, self.key, self.n_points, self.chunk_points, resume)
-
-
-def plan_run(model: nn.Module, directions: Sequence[dict[str, torch.Tensor]], coords: np.ndarray,
-             X: torch.Tensor, y: torch.Tensor, config: EvalConfig | None = None,
-             key: dict[str, Any] | None = None) -> RunPlan:
-    """Resolve strategy, compile, chunking and the run key without building the evaluator."""
-    cfg = config or EvalConfig()
-    n = len(coords)
-    strategy = choose_strategy(model, cfg.device) if cfg.strategy == "auto" else cfg.strategy
-    if strategy not in ("loop", "vmap"):
-        raise LossTopoError(f"unknown strategy {cfg.strategy!r}", f"choose one of {', '.join(STRATEGIES)}")
-    chunk_points = cfg.chunk_points or default_chunk_points(n, model, len(y))
-    if strategy == "vmap":
-        chunk_points = max(cfg.vmap_k, (chunk_points // cfg.vmap_k) * cfg.vmap_k)
-    compile_wanted = cfg.compile
-    if compile_wanted == "auto":  # compiling costs ~12 s (3 s cached): worth it for runs of minutes
-        compile_wanted = n * len(y) * (8 if has_conv(model) else 1) > 2_000_000
-    channels_last = has_conv(model) if cfg.channels_last is None else bool(cfg.channels_last)
-    full_key = dict(key or {}, coords=array_digest(np.asarray(coords, np.float64)), data=array_digest(X, y),
-                    directions=array_digest(*[t for d in directions for t in d.values()]),
-                    strategy=strategy, batch_size=cfg.batch_size,
-                    fold=bool(cfg.fold and strategy == "loop" and not compile_wanted),
-                    vmap_k=cfg.vmap_k if strategy == "vmap" else None, compile=bool(compile_wanted),
-                    channels_last=channels_last, device=str(torch.device(cfg.device).type),
-                    dtype=str(next(model.parameters()).dtype), torch=torch.__version__)
-    return RunPlan(full_key, int(chunk_points), strategy, bool(compile_wanted), n)
-
-
-def evaluate_coords(model: nn.Module, directions: Sequence[dict[str, torch.Tensor]], coords: np.ndarray,
-                    X: torch.Tensor, y: torch.Tensor, config: EvalConfig | None = None, *,
-                    out_dir: str | os.PathLike | None = None, key: dict[str, Any] | None = None,
-                    resume: bool = False, store: ChunkStore | None = None,
-                    chunk_ids: Iterable[int] | None = None,
-                    progress: Callable[[float], None] | None = None,
-                    show_progress: bool = True) -> tuple[np.ndarray, np.ndarray, EvalInfo]:
-    """Loss and accuracy at every row of `coords`; resumable through DIR/chunks when out_dir is given.
-
-    `chunk_ids` restricts the work to those chunks (distributed shards); their values are returned at
-    their positions and the other entries are NaN. `key` names the run (checkpoint, directions, ...);
-    `store` is an already opened ChunkStore (distributed runs open it on rank 0 first).
-    """
-    cfg = config or EvalConfig()
-    coords = np.asarray(coords, np.float64)
-    n = len(coords)
-    plan = plan_run(model, directions, coords, X, y, cfg, key)
-    if store is None and out_dir is not None:
-        store = plan.open_store(out_dir, resume)
-    cfg = EvalConfig(**{**cfg.__dict__, "strategy": plan.strategy})
-    chunk_points = store.chunk_points if store is not None else plan.chunk_points
-    n_chunks = math.ceil(n / chunk_points)
-    todo_ids = list(range(n_chunks)) if chunk_ids is None else list(chunk_ids)
-    loss = np.full(n, np.nan)
-    acc = np.full(n, np.nan)
-    pending = []
-    resumed = 0
-    for c in todo_ids:
-        lo, hi = c * chunk_points, min(n, (c + 1) * chunk_points)
-        got = store.load(c) if store is not None else None
-        if got is None:
-            pending.append(c)
-        else:
-            loss[lo:hi], acc[lo:hi] = got
-            resumed += hi - lo
-    ev = PointEvaluator(model, directions, X, y, cfg)
-    info = EvalInfo(ev.strategy, False, ev.channels_last, points_resumed=resumed)
-    total = sum(min(n, (c + 1) * chunk_points) - c * chunk_points for c in todo_ids)
-    if pending and plan.compile:
-        lo = pending[0] * chunk_points
-        ev.maybe_compile(coords[lo:lo + 1])
-    info.compiled = ev.compiled
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, initial=resumed, unit="pt", desc="landscape", disable=not show_progress,
-               dynamic_ncols=True, smoothing=0.1)
-    t0 = time.perf_counter()
-    done = resumed
-    try:
-        for c in pending:
-            lo, hi = c * chunk_points, min(n, (c + 1) * chunk_points)
-            cl, ca = ev.evaluate(coords[lo:hi], global_start=lo)
-            if store is not None:
-                store.save(c, cl, ca)
-            loss[lo:hi], acc[lo:hi] = cl, ca
-            done += hi - lo
-            info.points_computed += hi - lo
-            bar.update(hi - lo)
-            if progress is not None:
-                progress(done / max(1, total))
-    finally:
-        bar.close()
-        info.seconds = time.perf_counter() - t0
-        info.notes.extend(ev.notes)
-    return loss, acc, info

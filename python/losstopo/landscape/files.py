@@ -1,11 +1,10 @@
-"""The landscape folder on disk: `Landscape` plus save/load of landscape.npz, landscape.vti and meta.json.
+"""The landscape folder on disk: `Landscape` plus save/load of landscape.npz and meta.json.
 
 Layout (shared by every stage): `landscape.npz` holds coords (P x dims, float64), loss (P, float64, raw,
 may hold inf/NaN), accuracy (P, float64), resolution (int array, points per axis; empty for scattered
-coordinates) and span (float64 scalar). Grids also get `landscape.vti` (origin -span, spacing
-2*span/(n-1)) with the finite Loss, Accuracy, ValidMask and RawLoss point arrays. Point order is VTK's
-(p = i + nx*j + nx*ny*k), so vertex ids agree between the arrays, the .vti and topology outputs.
-Every file is written atomically.
+coordinates) and span (float64 scalar). Point order is VTK's (p = i + nx*j + nx*ny*k), so vertex ids
+agree between the arrays and every VTK output. The VTK view of a grid folder, landscape.vti, is written
+by the VTK edge (losstopo.vtkio.write_landscape_vti), not here. Every file is written atomically.
 """
 
 from __future__ import annotations
@@ -19,12 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from . import names
-from .errors import LossTopoError
-from .fileio import atomic_path, ensure_output_dir, write_json
-from .finite import finite_version
-
-RAW_LOSS = "RawLoss"
+from .. import names
+from ..errors import LossTopoError
+from ..fileio import atomic_path, ensure_output_dir, write_json
+from ..finite import finite_version
 
 
 @dataclass
@@ -43,29 +40,18 @@ class Landscape:
     def dims(self) -> int:
         return int(self.coords.shape[1])
 
+    @property
+    def is_grid(self) -> bool:
+        """True when computed on a regular grid (resolution given and matching the number of points)."""
+        return bool(self.resolution) and int(np.prod(self.resolution)) == int(np.size(self.loss))
+
     def finite_loss(self) -> np.ndarray:
         """The loss with non-finite values replaced per finite.py (what topology runs on)."""
         return finite_version(self.loss)[0]
 
-    def to_vtk_image(self) -> Any:
-        """The grid as a vtkImageData in coordinate units (Loss, Accuracy, ValidMask, RawLoss arrays)."""
-        if self.resolution is None:
-            raise LossTopoError("this landscape has scattered coordinates, not a grid",
-                                "build a kNN graph from it (losstopo analyze) instead of an image")
-        values, mask, _ = finite_version(self.loss)
-        n = self.resolution
-        spacing = [2.0 * self.span / (k - 1) for k in n]
-        from . import vtkio
 
-        return vtkio.make_image(
-            n, [-self.span] * len(n), spacing,
-            point_arrays={names.LOSS: values, names.ACCURACY: np.asarray(self.accuracy, dtype=np.float64),
-                          names.VALID_MASK: mask.astype(np.uint8), RAW_LOSS: np.asarray(self.loss, np.float64)},
-            active=names.LOSS)
-
-
-def save_landscape(directory: str | os.PathLike, ls: Landscape, write_vti: bool = True) -> Path:
-    """Write landscape.npz, meta.json and (for grids) landscape.vti into `directory`, each atomically."""
+def save_landscape(directory: str | os.PathLike, ls: Landscape) -> Path:
+    """Write landscape.npz and meta.json into `directory`, each atomically."""
     d = ensure_output_dir(directory)
     res = np.asarray(ls.resolution if ls.resolution is not None else [], dtype=np.int64)
     with atomic_path(d / names.LANDSCAPE_NPZ) as tmp:
@@ -73,10 +59,6 @@ def save_landscape(directory: str | os.PathLike, ls: Landscape, write_vti: bool 
             np.savez(f, coords=np.asarray(ls.coords, np.float64), loss=np.asarray(ls.loss, np.float64),
                      accuracy=np.asarray(ls.accuracy, np.float64), resolution=res,
                      span=np.float64(ls.span))
-    if write_vti and ls.resolution is not None:
-        from . import vtkio
-
-        vtkio.write(d / names.LANDSCAPE_VTI, ls.to_vtk_image())
     write_json(d / names.META_JSON, ls.meta)
     ls.directory = d
     return d

@@ -19,12 +19,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from .errors import LossTopoError
-from .fileio import atomic_path
-from .models import MODELS, build_model
+from ..errors import LossTopoError
+from ..fileio import atomic_path
+from .zoo import MODELS, build_model
 
 FORMAT = "losstopo-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Version 1 spelled two metric keys differently; they are renamed on load (one spelling everywhere).
+_V1_KEYS = {"train_acc": "train_accuracy", "test_acc": "test_accuracy"}
 
 
 @dataclass
@@ -122,6 +124,8 @@ def load_checkpoint(path: str | os.PathLike) -> LoadedCheckpoint:
     path = Path(path)
     payload, sha = _read_payload(path)
     info = dict(payload["info"])
+    if payload.get("format_version") == 1:
+        info = {_V1_KEYS.get(k, k): v for k, v in info.items()}
     name = info.get("model")
     if name not in MODELS:
         raise LossTopoError(f"checkpoint {path} is for unknown model {name!r}",

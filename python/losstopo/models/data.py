@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import torch
 
-from .errors import LossTopoError
+from ..errors import LossTopoError
 
 SPLITS = ("train", "test")
 SPLIT_SEED = 0  # seed of the digits train/test split and of every `samples` subset

@@ -1,4 +1,4 @@
-"""`losstopo train`: seeded, deterministic CPU training of a registered model on digits or CIFAR-10.
+"""Training: seeded, deterministic CPU training of a registered model on digits or CIFAR-10.
 
 SGD with momentum and a cosine learning-rate schedule; the same seed gives bit-identical weights
 (torch.manual_seed, deterministic algorithms, a seeded DataLoader generator, one process).
@@ -6,21 +6,18 @@ SGD with momentum and a cosine learning-rate schedule; the same seed gives bit-i
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import time
-from pathlib import Path
 from typing import Any, Iterator
 
 import torch
 from torch import nn
 from tqdm import tqdm
 
-from .checkpoint import save_checkpoint
-from .data import DATASETS, dataset_info, load_dataset
-from .errors import LossTopoError
-from .fileio import atomic_path, ensure_output_dir
-from .models import MODELS, build_model, model_kwargs_for_data
+from .. import settings
+from ..errors import LossTopoError
+from .data import dataset_info, load_dataset
+from .zoo import MODELS, build_model, model_kwargs_for_data
 
 DEFAULTS = {"epochs": 10, "lr": 0.1, "batch_size": 128, "momentum": 0.9, "weight_decay": 5e-4}
 
@@ -77,9 +74,12 @@ def train_model(model_name: str, data: str = "digits", seed: int = 0, epochs: in
     """
     if model_name not in MODELS:
         raise LossTopoError(f"unknown model '{model_name}'", f"choose one of: {', '.join(MODELS)}")
-    if epochs < 1 or batch_size < 1 or lr <= 0:
-        raise LossTopoError(f"invalid training settings epochs={epochs} batch_size={batch_size} lr={lr}",
-                            "use epochs >= 1, batch size >= 1, lr > 0")
+    epochs = settings.positive("epochs", epochs, "--epochs")
+    batch_size = settings.positive("batch size", batch_size, "--batch-size")
+    seed = settings.seed(seed)
+    threads = settings.threads(threads)
+    if not lr > 0:
+        raise LossTopoError(f"learning rate {lr} is not positive", "pass --lr > 0, e.g. 0.1")
     ds = dataset_info(data)
     kwargs = {**model_kwargs_for_data(model_name, ds.input_shape, ds.num_classes), **(model_kwargs or {})}
     x_tr, y_tr = load_dataset(data, "train", root=data_root, samples=samples)
@@ -110,8 +110,9 @@ def train_model(model_name: str, data: str = "digits", seed: int = 0, epochs: in
                 correct += int((out.argmax(1) == yb).sum())
             sched.step()
             test_loss, test_acc = evaluate_model(model, x_te, y_te)
-            history.append({"epoch": epoch + 1, "train_loss": total / len(y_tr), "train_acc": correct / len(y_tr),
-                            "test_loss": test_loss, "test_acc": test_acc})
+            history.append({"epoch": epoch + 1, "train_loss": total / len(y_tr),
+                            "train_accuracy": correct / len(y_tr), "test_loss": test_loss,
+                            "test_accuracy": test_acc})
             bar.set_postfix(loss=f"{total / len(y_tr):.3f}", test_acc=f"{test_acc:.3f}")
         model.eval()
         train_loss, train_acc = evaluate_model(model, x_tr, y_tr)
@@ -121,83 +122,7 @@ def train_model(model_name: str, data: str = "digits", seed: int = 0, epochs: in
         "train_samples": len(y_tr), "test_samples": len(y_te), "seed": seed, "epochs": epochs, "lr": lr,
         "batch_size": batch_size, "momentum": momentum, "weight_decay": weight_decay,
         "optimizer": "SGD", "schedule": "cosine", "threads": used_threads, "torch_version": torch.__version__,
-        "train_loss": train_loss, "train_acc": train_acc, "test_loss": test_loss, "test_acc": test_acc,
+        "train_loss": train_loss, "train_accuracy": train_acc, "test_loss": test_loss, "test_accuracy": test_acc,
         "train_seconds": time.perf_counter() - start, "history": history,
     }
     return model, info
-
-
-def plot_history(path: str | Path, info: dict[str, Any]) -> None:
-    """Loss and accuracy per epoch as a PNG, written atomically."""
-    import warnings
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    with warnings.catch_warnings():  # Debian's mpl_toolkits next to pip's matplotlib: 3-D is not needed here
-        warnings.filterwarnings("ignore", message="Unable to import Axes3D")
-        import matplotlib.pyplot as plt
-
-    h = info["history"]
-    ep = [r["epoch"] for r in h]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.2))
-    a.plot(ep, [r["train_loss"] for r in h], label="train (running)")
-    a.plot(ep, [r["test_loss"] for r in h], label="test")
-    a.set(xlabel="epoch", ylabel="cross-entropy", yscale="log")
-    b.plot(ep, [r["train_acc"] for r in h], label="train (running)")
-    b.plot(ep, [r["test_acc"] for r in h], label="test")
-    b.set(xlabel="epoch", ylabel="accuracy")
-    a.legend()
-    fig.suptitle(f"{info['model']} {info['model_kwargs']} on {info['data']}, seed {info['seed']}", fontsize=8)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default="resnet20", choices=sorted(MODELS), help="model to train")
-    p.add_argument("--no-residual", action="store_true", help="resnet20 without any skip connection")
-    p.add_argument("--shortcut", choices=("A", "B"), help="resnet20 shortcut: A zero-pad (default), B 1x1 conv")
-    p.add_argument("--data", default="digits", choices=sorted(DATASETS), help="data set")
-    p.add_argument("--data-root", help="folder holding cifar-10-batches-py (CIFAR-10 only)")
-    p.add_argument("--samples", type=int, help="train on a fixed seeded subset of this many samples")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
-    p.add_argument("--lr", type=float, default=DEFAULTS["lr"])
-    p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
-    p.add_argument("--momentum", type=float, default=DEFAULTS["momentum"])
-    p.add_argument("--weight-decay", type=float, default=DEFAULTS["weight_decay"])
-    p.add_argument("--out", help="checkpoint path (default runs/MODEL-DATA-seedN.pt); a .png curve goes next to it")
-    p.add_argument("--threads", type=int, help="torch threads (default: 1 for digits, torch's default otherwise)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-
-def run(args: argparse.Namespace) -> int:
-    model_kwargs: dict[str, Any] = {}
-    if args.no_residual or args.shortcut:
-        if args.model != "resnet20":
-            raise LossTopoError(f"--no-residual/--shortcut apply to resnet20, not {args.model}",
-                                "drop them or use --model resnet20")
-        if args.no_residual:
-            model_kwargs["residual"] = False
-        if args.shortcut:
-            model_kwargs["shortcut"] = args.shortcut
-    suffix = "-plain" if args.no_residual else ""
-    out = Path(args.out or f"runs/{args.model}{suffix}-{args.data}-seed{args.seed}.pt")
-    if out.is_dir():
-        raise LossTopoError(f"--out {out} is a folder", "pass a file path such as runs/model.pt")
-    ensure_output_dir(out.parent or Path("."))  # fail before training, not after
-    if dataset_info(args.data).needs_root:
-        load_dataset(args.data, "test", root=args.data_root)  # a missing/malformed folder fails fast too
-    model, info = train_model(args.model, data=args.data, seed=args.seed, epochs=args.epochs, lr=args.lr,
-                              batch_size=args.batch_size, momentum=args.momentum,
-                              weight_decay=args.weight_decay, data_root=args.data_root, samples=args.samples,
-                              model_kwargs=model_kwargs, progress=not args.no_progress, threads=args.threads)
-    save_checkpoint(out, model, info)
-    png = out.with_suffix(".png")
-    plot_history(png, info)
-    print(f"{out}: {args.model} {info['model_kwargs']} on {args.data}, seed {args.seed}, {args.epochs} epochs "
-          f"in {info['train_seconds']:.1f} s; train loss {info['train_loss']:.4f} acc {info['train_acc']:.4f}, "
-          f"test loss {info['test_loss']:.4f} acc {info['test_acc']:.4f} (curve: {png})")
-    return 0

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import LossTopoError
+from ..errors import LossTopoError
 
 
 class MLP(nn.Module):

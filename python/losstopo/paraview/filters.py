@@ -1,6 +1,6 @@
 """What the ParaView plugin's filters compute, as plain functions on VTK datasets (testable without ParaView).
 
-The plugin (plugin/LossTopo.py) only moves properties in and datasets out; these functions turn an input
+The plugin (paraview/plugin/LossTopo.py) only moves properties in and datasets out; these functions turn an input
 dataset into losstopo's numpy inputs (scalar field, image or graph connectivity) the same way
 `losstopo analyze` does, and build the planar merge-tree layout dataset.
 """
@@ -11,19 +11,15 @@ from typing import Any
 
 import numpy as np
 
-from . import names, vtkio
-from .finite import finite_version
-from .representation import dataset_connectivity
-from .topology import TopologyResult, compute_topology
-from .tree_layout import planar_tree_layout
+from .. import names, vtkio
+from ..topology import TopologyResult, compute_topology, planar_tree_layout
 
 
 def dataset_topology(data: Any, array: str = names.LOSS, simplify: float = 0.0,
                      simplify_relative: bool = False, source: str = "input") -> TopologyResult:
-    """compute_topology on a dataset's point array `array` (non-finite values filled per finite.py)."""
-    values, _mask, _n_bad = finite_version(vtkio.scalar_field(data, array, source))
-    return compute_topology(values, dataset_connectivity(data), simplify=simplify,
-                            simplify_relative=simplify_relative)
+    """compute_topology on a dataset's point array `array` (the non-finite policy applies)."""
+    return compute_topology(vtkio.scalar_field(data, array, source), vtkio.dataset_connectivity(data),
+                            simplify=simplify, simplify_relative=simplify_relative)
 
 
 def merge_tree_layout_vtk(nodes: Any, arcs: Any, width: float = 1.0) -> Any:
@@ -34,7 +30,7 @@ def merge_tree_layout_vtk(nodes: Any, arcs: Any, width: float = 1.0) -> Any:
     """
     node_arrays = vtkio.point_arrays(nodes)
     scalar = np.asarray(node_arrays[names.SCALAR], dtype=np.float64)
-    cell = _cell_arrays(arcs)
+    cell = vtkio.cell_arrays(arcs)
     up = np.asarray(cell.get(names.UP_NODE_ID, np.zeros(0)), dtype=np.int64)
     down = np.asarray(cell.get(names.DOWN_NODE_ID, np.zeros(0)), dtype=np.int64)
     x = planar_tree_layout(up, down, scalar)
@@ -44,15 +40,3 @@ def merge_tree_layout_vtk(nodes: Any, arcs: Any, width: float = 1.0) -> Any:
     pts[:, 1] = scalar
     return vtkio.make_graph(pts, np.stack([down, up], axis=1) if up.size else np.zeros((0, 2), np.int64),
                            point_arrays=node_arrays, cell_arrays=cell, active=names.SCALAR)
-
-
-def _cell_arrays(data: Any) -> dict[str, np.ndarray]:
-    from vtkmodules.util import numpy_support
-
-    cd = data.GetCellData()
-    out = {}
-    for i in range(cd.GetNumberOfArrays()):
-        arr = cd.GetArray(i)
-        if arr is not None and arr.GetName():
-            out[arr.GetName()] = np.array(numpy_support.vtk_to_numpy(arr))
-    return out

@@ -1,44 +1,38 @@
-"""`losstopo render` (headless pvpython screenshots) and `losstopo paraview` (the GUI), with the plugin.
+"""Running ParaView for losstopo: headless pvpython renders and the GUI, with the plugin loaded.
 
-Both run ParaView's own Python (pvpython / paraview) in paraview_env's environment, which loads the
-plugin and the getargspec fix, and run a script from losstopo/paraview_scripts/:
-  * render --state STATE LANDSCAPE --out DIR: render_state.py, one PNG per view of the state;
-  * render LANDSCAPE --out DIR (or --checkpoint CKPT): run_pipeline.py, the whole pipeline (source or
-    reader -> merge tree -> persistence diagram) and PNGs of both standard layouts;
-  * render --make-statefiles: make_statefiles.py, regenerate statefiles/*.pvsm;
-  * paraview [LANDSCAPE] [--state STATE]: the GUI with the state opened on the landscape.
+Both run ParaView's own Python (pvpython / paraview) in env.py's environment, which loads the plugin
+and the getargspec fix, and run a script of losstopo/paraview/scripts/ whose one argument is a JSON
+object (the scripts parse no command line of their own):
+  * render a state on a landscape: render_state.py, one PNG per view of the state;
+  * render the whole pipeline from a landscape or a checkpoint: run_pipeline.py (source or reader ->
+    merge tree -> persistence diagram) and PNGs of both standard layouts;
+  * regenerate the .pvsm state files: make_statefiles.py;
+  * the GUI with a state opened on a landscape (gui_setup.py).
 Rendering runs under `xvfb-run -a` when it is installed (never --force-offscreen-rendering, which
 crashes Debian's ParaView 5.11).
 """
 
 from __future__ import annotations
 
-import argparse
+import json
 import os
 import random
 import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .errors import LossTopoError
-from .paraview_env import PACKAGE_DIR, REPO_ROOT, STATE_DIR, find_executable, paraview_environment
+from .. import settings
+from ..errors import LossTopoError
+from .env import SCRIPTS_DIR, find_executable, paraview_environment, state_path
 
-SCRIPTS = PACKAGE_DIR / "paraview_scripts"
 XVFB_SCREEN = "-screen 0 1600x1000x24"
-DEFAULT_STATE = STATE_DIR / "merge_tree.pvsm"
-DEMO_LANDSCAPE = REPO_ROOT / "demo" / "landscape"
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 800x600") from None
-    if not (16 <= w <= 8192 and 16 <= h <= 8192):
-        raise argparse.ArgumentTypeError(f"size {text!r} is out of range (16..8192 pixels)")
-    return w, h
+DEFAULT_STATE = "merge_tree"
+DEMO_LANDSCAPE = Path("demo") / "landscape"
+BACKENDS = ("builtin", "ttk")
+REPRESENTATIONS = settings.REPRESENTATIONS
 
 
 def headless(cmd: list[str]) -> list[str]:
@@ -94,66 +88,73 @@ def run_paraview(cmd: list[str], timeout: float | None = None, attempts: int = 3
 
 
 # ------------------------------------------------------------------------------------------------ render
-def add_render_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("landscape", nargs="?", help="landscape folder, landscape.npz, .vti or .vtu")
-    p.add_argument("--state", help="state file to apply (statefiles/merge_tree.pvsm, ...); without it "
-                                   "the whole pipeline is built and both layouts rendered")
-    p.add_argument("--out", help="folder for the PNGs (one per view)")
-    p.add_argument("--checkpoint", help="compute the landscape in ParaView from this checkpoint (Loss "
-                                        "Landscape source) instead of reading LANDSCAPE")
-    p.add_argument("--directions", default="filter", choices=("random", "filter", "hessian"))
-    p.add_argument("--resolution", type=int, default=41)
-    p.add_argument("--span", type=float, default=1.0)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--samples", type=int, default=0, help="evaluation samples (0: the whole test split)")
-    p.add_argument("--representation", default="image", choices=("image", "knn"))
-    p.add_argument("--k", type=int, default=8, help="neighbours of the kNN graph")
-    p.add_argument("--backend", default="builtin", choices=("builtin", "ttk"),
-                   help="topology filters: the plugin's built-in ones, or TTK's (needs TTK in ParaView)")
-    p.add_argument("--threshold", type=float, default=0.0, help="persistence threshold of the diagram layout")
-    p.add_argument("--size", type=_size, default=(800, 600), help="PNG size WIDTHxHEIGHT (default 800x600)")
-    p.add_argument("--keep-camera", action="store_true", help="use the state's saved cameras")
-    p.add_argument("--make-statefiles", action="store_true", help="regenerate statefiles/*.pvsm and exit")
-    p.add_argument("--timeout", type=float, default=1800, help="seconds before giving up (default 1800)")
+@dataclass
+class RenderRequest:
+    """What `losstopo render` was asked for (checked by `check`, then passed to a pvpython script as JSON)."""
+
+    out: str
+    landscape: str | None = None
+    state: str | None = None
+    checkpoint: str | None = None
+    directions: str = "filter"
+    resolution: int = 41
+    span: float = 1.0
+    seed: int = 0
+    samples: int = 0
+    representation: str = "image"
+    k: int = 8
+    backend: str = "builtin"
+    threshold: float = 0.0
+    width: int = 800
+    height: int = 600
+    keep_camera: bool = False
+
+    def check(self) -> "RenderRequest":
+        """One-line errors for every setting; paths made absolute (pvpython runs elsewhere)."""
+        settings.choice("--directions", self.directions, settings.DIRECTION_KINDS)
+        settings.choice("--representation", self.representation, REPRESENTATIONS)
+        settings.choice("--backend", self.backend, BACKENDS)
+        settings.k(self.k)
+        settings.threshold(self.threshold)
+        if not (16 <= self.width <= 8192 and 16 <= self.height <= 8192):
+            raise LossTopoError(f"size {self.width}x{self.height} is out of range (16..8192 pixels)",
+                                "pass --size WIDTHxHEIGHT, e.g. 800x600")
+        self.out = str(Path(self.out).resolve())
+        if self.state is not None:
+            self.state = str(state_path(self.state).resolve())
+            if self.landscape is None:
+                raise LossTopoError("no landscape to apply the state to", "pass a landscape folder or file")
+            if self.checkpoint is not None:
+                raise LossTopoError("--state renders an existing landscape, not --checkpoint",
+                                    "compute the landscape first (losstopo landscape), then render it")
+        if self.checkpoint is not None:
+            if self.landscape is not None:
+                raise LossTopoError("both a landscape and --checkpoint given", "pass only one of them")
+            settings.resolution(self.resolution, 2)
+            settings.span(self.span)
+            settings.seed(self.seed)
+            self.checkpoint = _existing(self.checkpoint)
+        elif self.landscape is None:
+            raise LossTopoError("nothing to render", "pass a landscape, --checkpoint CKPT, or --state STATE LANDSCAPE")
+        if self.landscape is not None:
+            self.landscape = _existing(self.landscape)
+        return self
 
 
-def render_command(args: argparse.Namespace) -> list[str]:
+def script_command(script: str, payload: dict) -> list[str]:
+    """pvpython SCRIPTS_DIR/script '<payload as JSON>' (the scripts' only argument)."""
+    return [find_executable("pvpython"), str(SCRIPTS_DIR / script), json.dumps(payload)]
+
+
+def render_command(request: RenderRequest) -> list[str]:
     """The pvpython command line `losstopo render` runs (without the xvfb-run prefix)."""
-    pvpython = find_executable("pvpython")
-    w, h = args.size
-    if args.make_statefiles:
-        out = Path(args.out or STATE_DIR).resolve()
-        return [pvpython, str(SCRIPTS / "make_statefiles.py"), "--out", str(out)]
-    if not args.out:
-        raise LossTopoError("no output folder", "pass --out DIR")
-    out = str(Path(args.out).resolve())
-    if args.state:
-        state = Path(args.state)
-        if not state.is_file() and (STATE_DIR / state.name).is_file():
-            state = STATE_DIR / state.name
-        if not state.is_file():
-            raise LossTopoError(f"state file {args.state} does not exist",
-                                f"pass one of {', '.join(p.name for p in sorted(STATE_DIR.glob('*.pvsm')))}")
-        if not args.landscape:
-            raise LossTopoError("no landscape to apply the state to", "pass a landscape folder or file")
-        cmd = [pvpython, str(SCRIPTS / "render_state.py"), str(state.resolve()), _existing(args.landscape),
-               out, "--width", str(w), "--height", str(h)]
-        return cmd + (["--keep-camera"] if args.keep_camera else [])
-    cmd = [pvpython, str(SCRIPTS / "run_pipeline.py"), "--out", out, "--width", str(w), "--height", str(h),
-           "--backend", args.backend, "--threshold", str(args.threshold),
-           "--representation", args.representation, "--k", str(args.k)]
-    if args.checkpoint:
-        if args.landscape:
-            raise LossTopoError("both a landscape and --checkpoint given", "pass only one of them")
-        cmd += ["--checkpoint", _existing(args.checkpoint), "--directions", args.directions,
-                "--resolution", str(args.resolution), "--span", str(args.span), "--seed", str(args.seed),
-                "--samples", str(args.samples)]
-    elif args.landscape:
-        cmd += ["--landscape", _existing(args.landscape)]
-    else:
-        raise LossTopoError("nothing to render",
-                            "pass a landscape, --checkpoint CKPT, or --state STATE LANDSCAPE")
-    return cmd
+    req = request.check()
+    return script_command("render_state.py" if req.state else "run_pipeline.py", asdict(req))
+
+
+def statefiles_command(out: str | Path) -> list[str]:
+    """The pvpython command that regenerates the .pvsm state files into `out`."""
+    return script_command("make_statefiles.py", {"out": str(Path(out).resolve())})
 
 
 def _existing(path: str) -> str:
@@ -163,46 +164,40 @@ def _existing(path: str) -> str:
     return str(p.resolve())
 
 
-def run_render(args: argparse.Namespace) -> int:
-    rc = run_paraview(render_command(args), timeout=args.timeout)
+def render(request: RenderRequest, timeout: float = 1800) -> int:
+    """Run the render under Xvfb; 0 on success, 2 for a user error (one line printed), 1 otherwise."""
+    rc = run_paraview(render_command(request), timeout=timeout)
     return 2 if rc == 2 else (1 if rc else 0)
 
 
 # ------------------------------------------------------------------------------------------------ GUI
-def add_gui_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("landscape", nargs="?",
-                   help="landscape folder or file (default: demo/landscape if `make demo` made it)")
-    p.add_argument("--state", default=str(DEFAULT_STATE),
-                   help="state file to open (default statefiles/merge_tree.pvsm)")
-    p.add_argument("--no-state", action="store_true", help="only load the plugin")
-    p.add_argument("--print-command", action="store_true",
-                   help="print the command instead of starting ParaView")
+def gui_command(landscape: str | None, state: str | None, script_dir: Path) -> list[str]:
+    """`paraview --script=...` that loads the plugin and opens the state (by name or path) on the landscape.
 
-
-def gui_command(args: argparse.Namespace, script_dir: Path) -> list[str]:
-    """`paraview --script=...` that loads the plugin and opens the state on the landscape."""
+    landscape None: demo/landscape when it exists (what `make demo` writes), else the plugin only.
+    state None: the plugin only.
+    """
     paraview = find_executable("paraview")
-    landscape = args.landscape or (str(DEMO_LANDSCAPE) if DEMO_LANDSCAPE.exists() else None)
-    if args.no_state or landscape is None:
-        if landscape is None and not args.no_state:
-            print("losstopo: no landscape given and no demo/landscape yet (run `make demo`); starting with "
+    if landscape is None and state is not None and DEMO_LANDSCAPE.exists():
+        landscape = str(DEMO_LANDSCAPE)
+    if state is None or landscape is None:
+        if landscape is None and state is not None:
+            print("losstopo: no landscape given and no demo/landscape here (run `make demo`); starting with "
                   "the plugin only", file=sys.stderr)
-        lines = ["from losstopo.paraview_scripts import pipelines", "pipelines.ensure_plugin()"]
+        lines = ["from losstopo.paraview.scripts import pipelines", "pipelines.ensure_plugin()"]
     else:
-        state = Path(args.state)
-        if not state.is_file():
-            raise LossTopoError(f"state file {args.state} does not exist", "pass one of statefiles/*.pvsm")
-        lines = ["from losstopo.paraview_scripts import gui_setup",
-                 f"gui_setup.open_state({str(state.resolve())!r}, {_existing(landscape)!r})"]
+        lines = ["from losstopo.paraview.scripts import gui_setup",
+                 f"gui_setup.open_state({str(state_path(state).resolve())!r}, {_existing(landscape)!r})"]
     script = script_dir / "losstopo_gui_setup.py"
     script.write_text("\n".join(lines) + "\n")
     return [paraview, f"--script={script}"]
 
 
-def run_gui(args: argparse.Namespace) -> int:
+def run_gui(landscape: str | None, state: str | None, print_command: bool = False) -> int:
+    """Start the ParaView GUI with the plugin and the state (or print the command)."""
     with tempfile.TemporaryDirectory(prefix="losstopo-gui-") as tmp:
-        cmd = gui_command(args, Path(tmp))
-        if args.print_command:
+        cmd = gui_command(landscape, state, Path(tmp))
+        if print_command:
             print(" ".join(cmd))
             return 0
         if not os.environ.get("DISPLAY"):

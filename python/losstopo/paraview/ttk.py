@@ -23,7 +23,9 @@ import numpy as np
 
 from .. import names, vtkio
 from ..errors import LossTopoError
-from .types import Connectivity, ImageConnectivity, JoinTree, PersistencePairs, TopologyResult
+from ..representation import Connectivity, GraphConnectivity, ImageConnectivity
+from ..topology.types import TopologyResult
+from ..vtkio import join_tree_from_ttk, pairs_from_ttk
 
 INSTALL_HINT = ("install TTK for ParaView: `conda install -c conda-forge topologytoolkit` (then run losstopo "
                 "from that environment), or TTK's .deb packages for Ubuntu/Debian with ParaView from "
@@ -71,7 +73,7 @@ def ttk_available() -> bool:
     if find_ttk_plugin() is None:
         return False
     try:
-        from ..paraview_env import find_executable, paraview_environment
+        from .env import find_executable, paraview_environment
 
         out = subprocess.run([find_executable("pvpython"), "-c", _PROBE], capture_output=True, text=True,
                              timeout=120, env=paraview_environment())
@@ -126,19 +128,19 @@ print("TTK-DONE")
 
 
 def _domain(values: np.ndarray, connectivity: Connectivity) -> Any:
+    arrays = {names.LOSS: values}
     if isinstance(connectivity, ImageConnectivity):
-        n = len(connectivity.dims)
-        return vtkio.make_image(connectivity.dims, connectivity.origin or (0.0,) * n,
-                                connectivity.spacing or (1.0,) * n, {names.LOSS: values}, active=names.LOSS)
-    pts = connectivity.points if connectivity.points is not None else np.zeros((connectivity.n_vertices, 3))
-    return vtkio.make_graph(pts, connectivity.edges, {names.LOSS: values}, active=names.LOSS)
+        return vtkio.image_dataset(connectivity, arrays)
+    assert isinstance(connectivity, GraphConnectivity)
+    return vtkio.graph_dataset(connectivity, arrays)
 
 
 def compute_topology_ttk(values: np.ndarray, connectivity: Connectivity, simplify: float = 0.0,
                          simplify_relative: bool = False, timeout: int = 3600) -> TopologyResult:
     """TopologyResult from TTK's filters (see the module docstring); needs TTK, else a LossTopoError."""
-    from ..paraview_env import find_executable, paraview_environment
-    from .simplify import absolute_threshold
+    from ..topology.simplify import absolute_threshold
+
+    from .env import find_executable, paraview_environment
 
     require_ttk()
     v = np.ascontiguousarray(values, dtype=np.float64).ravel()
@@ -172,56 +174,3 @@ def compute_topology_ttk(values: np.ndarray, connectivity: Connectivity, simplif
                           n_components=n_comp)
 
 
-def _array(arrays: dict[str, np.ndarray], *candidates: str) -> np.ndarray:
-    for name in candidates:
-        if name in arrays:
-            return np.asarray(arrays[name])
-    raise LossTopoError(f"TTK output lacks the array {candidates[0]!r}",
-                        "check the TTK version (1.2 or newer)")
-
-
-def join_tree_from_ttk(nodes: Any, arcs: Any, segmentation: Any, values: np.ndarray) -> JoinTree:
-    """JoinTree from ttkFTMTree's three outputs (direct arcs), scalars looked up exactly in `values`."""
-    pa, ca, sa = vtkio.point_arrays(nodes), vtkio.cell_arrays(arcs), vtkio.point_arrays(segmentation)
-    node_id = _array(pa, names.NODE_ID).astype(np.int64)
-    order = np.argsort(node_id, kind="stable")
-    vertex = _array(pa, names.VERTEX_ID).astype(np.int64)[order]
-    seg_id = _array(ca, names.SEGMENTATION_ID).astype(np.int64)
-    arc_order = np.argsort(seg_id, kind="stable")
-    up = _array(ca, names.UP_NODE_ID).astype(np.int64)[arc_order]
-    down = _array(ca, names.DOWN_NODE_ID).astype(np.int64)[arc_order]
-    seg = _array(sa, names.SEGMENTATION_ID).astype(np.int64)
-    region_type = _array(sa, names.REGION_TYPE).astype(np.int8)
-    arc_type = np.zeros(len(up), dtype=np.int8)
-    ok = (seg >= 0) & (seg < len(up))
-    arc_type[seg[ok]] = region_type[ok]
-    return JoinTree(
-        node_vertex=vertex,
-        node_type=_array(pa, names.CRITICAL_TYPE, "NodeType").astype(np.int8)[order],
-        node_scalar=np.asarray(values, dtype=np.float64)[vertex],
-        node_region_size=_array(pa, names.REGION_SIZE).astype(np.int64)[order],
-        node_region_span=_array(pa, names.REGION_SPAN).astype(np.float64)[order],
-        arcs=np.stack([up, down], axis=1),
-        arc_region_size=_array(ca, names.REGION_SIZE).astype(np.int64)[arc_order],
-        arc_region_span=_array(ca, names.REGION_SPAN).astype(np.float64)[arc_order],
-        segmentation=seg, region_type=region_type, arc_region_type=arc_type)
-
-
-def pairs_from_ttk(diagram: Any, values: np.ndarray) -> PersistencePairs:
-    """The 0-dimensional pairs of a TTK persistence diagram in PersistencePairs' order."""
-    pa, ca = vtkio.point_arrays(diagram), vtkio.cell_arrays(diagram)
-    pid = _array(ca, names.PAIR_IDENTIFIER).astype(np.int64)
-    ptype = _array(ca, names.PAIR_TYPE).astype(np.int64)
-    finite = _array(ca, names.IS_FINITE).astype(bool)
-    vid = _array(pa, names.VERTEX_SCALAR_FIELD).astype(np.int64)
-    cells = np.flatnonzero((pid >= 0) & (ptype == 0))
-    bv, dv = vid[2 * cells], vid[2 * cells + 1]
-    v = np.asarray(values, dtype=np.float64)
-    birth, death, fin = v[bv], v[dv], finite[cells]
-    ess = np.flatnonzero(~fin)
-    ess = ess[np.lexsort((bv[ess], birth[ess]))]  # the global pair (lowest minimum) first
-    fins = np.flatnonzero(fin)
-    fins = fins[np.lexsort((bv[fins], -(death[fins] - birth[fins])))]
-    sel = np.concatenate([ess, fins]).astype(np.int64)
-    return PersistencePairs(birth_vertex=bv[sel], death_vertex=dv[sel], birth=birth[sel], death=death[sel],
-                            finite=fin[sel])

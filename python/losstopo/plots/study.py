@@ -1,7 +1,7 @@
 """Pictures of the studies: the paper's Figure 5, the `study files` figure and the landscape gallery.
 
 matplotlib with the Agg backend; every PNG is written atomically. The landscape and merge-tree
-panels of the gallery are drawn by plots_topology (the `analyze` pictures), not redrawn here.
+panels of the gallery are drawn by plots.landscape and plots.topology (the `analyze` pictures).
 """
 
 from __future__ import annotations
@@ -12,33 +12,20 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .fileio import atomic_path
+from ._mpl import pyplot, save
 
 RES_COLOR, NORES_COLOR = "#1f77b4", "#d62728"
-ML_ROWS = (("test_accuracy", "test accuracy"), ("top_eigenvalue", "top Hessian eigenvalue"),
+ML_ROWS = (("test_accuracy", "test accuracy"), ("hessian_top_eigenvalue", "top Hessian eigenvalue"),
            ("hessian_trace", "Hessian trace"))
 TOPO_COLUMNS = (("saddles", "number of saddles"), ("average_persistence", "average persistence"))
 
 
 def _plt() -> Any:
-    import warnings
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    with warnings.catch_warnings():  # Debian's mpl_toolkits next to pip's matplotlib: 3-D is not needed here
-        warnings.filterwarnings("ignore", message="Unable to import Axes3D")
-        import matplotlib.pyplot as plt
-
-    return plt
+    return pyplot()
 
 
 def _save(fig: Any, path: str | Path, dpi: int = 120) -> Path:
-    path = Path(path)
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight")
-    _plt().close(fig)
-    return path
+    return save(fig, path, dpi=dpi)
 
 
 def _floats(values: Sequence[Any]) -> np.ndarray:
@@ -69,7 +56,7 @@ def figure5(rows: Sequence[dict[str, Any]], path: str | Path, representation: st
     """The paper's Figure 5: columns = saddles / average persistence, rows = accuracy, top Hessian
     eigenvalue, Hessian trace; one point per model, coloured residual / no residual; Spearman rho in
     each panel; log axes where values span a decade or more."""
-    from .study import spearman
+    from ..study.stats import spearman
 
     plt = _plt()
     fig, axes = plt.subplots(len(ML_ROWS), len(TOPO_COLUMNS), figsize=(8.4, 9.0), squeeze=False)
@@ -151,12 +138,14 @@ def files_figure(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
 def gallery(items: Sequence[tuple[Any, Any, Any]], path: str | Path, tiles_dir: str | Path) -> Path:
     """The study's landscapes with their merge trees: items = (ModelSpec, Landscape, TopologyResult).
 
-    Each landscape and merge tree is drawn by plots_topology (the `analyze` pictures) into tiles_dir
+    Each landscape and merge tree is drawn by plots.landscape and plots.topology (the `analyze` pictures)
+    into tiles_dir
     (<name>_landscape.png, <name>_merge_tree.png, kept for a closer look); gallery.png puts them side by
     side: residual models on the top two rows (landscape, merge tree), plain models below, one column
     per seed.
     """
-    from . import plots_topology
+    from .landscape import plot_landscape
+    from .topology import plot_merge_tree
 
     plt = _plt()
     tiles = Path(tiles_dir)
@@ -171,8 +160,8 @@ def gallery(items: Sequence[tuple[Any, Any, Any]], path: str | Path, tiles_dir: 
     for spec, ls, result in items:
         label = f"{'residual' if spec.residual else 'no residual'}, seed {spec.seed}"
         land, tree = tiles / f"{spec.name}_landscape.png", tiles / f"{spec.name}_merge_tree.png"
-        plots_topology.plot_landscape(land, result, ls.coords, grid_dims=tuple(ls.resolution), title=label)
-        plots_topology.plot_merge_tree(tree, result, title=f"merge tree, {label}")
+        plot_landscape(land, ls.coords, ls.loss, ls.resolution, result=result, title=label)
+        plot_merge_tree(tree, result, title=f"merge tree, {label}")
         row0, col = (0 if spec.residual else 2), seeds.index(spec.seed)
         for k, tile in enumerate((land, tree)):
             axes[row0 + k, col].imshow(plt.imread(tile), interpolation="antialiased")

@@ -1,4 +1,4 @@
-"""`losstopo metrics CKPT`: the ML numbers of a checkpoint (stage 6 relates them to the landscape topology).
+"""The ML numbers of a checkpoint that stage 6 relates to the landscape topology.
 
 Train and test loss and accuracy, the top Hessian eigenvalue and the Hessian trace on one fixed, seeded
 evaluation batch (iterations, tolerance and residuals recorded). Prints a table, writes JSON atomically.
@@ -6,17 +6,14 @@ evaluation batch (iterations, tolerance and residuals recorded). Prints a table,
 
 from __future__ import annotations
 
-import argparse
 import time
-from pathlib import Path
 from typing import Any
 
-from .checkpoint import LoadedCheckpoint, load_checkpoint
-from .data import load_dataset
-from .errors import LossTopoError
-from .fileio import write_json
-from .hessian import hessian_top_eigen, hessian_trace
-from .train import evaluate_model
+from ..errors import LossTopoError
+from ..models.checkpoint import LoadedCheckpoint
+from ..models.data import load_dataset
+from ..models.train import evaluate_model
+from ..subspace.hessian import hessian_top_eigen, hessian_trace
 
 HESSIAN_SAMPLES = 256
 HESSIAN_MAX_ITER = 100
@@ -38,7 +35,7 @@ def ml_metrics(loaded: LoadedCheckpoint, samples: int | None = None, hessian_sam
     for split in ("train", "test"):
         x, y = load_dataset(data, split, root=root, samples=samples)
         loss, acc = evaluate_model(loaded.model, x, y)
-        result[f"{split}_loss"], result[f"{split}_acc"] = loss, acc
+        result[f"{split}_loss"], result[f"{split}_accuracy"] = loss, acc
     n_train = len(load_dataset(data, "train", root=root)[1])
     hx, hy = load_dataset(data, "train", root=root,
                           samples=None if hessian_samples is None else min(hessian_samples, n_train))
@@ -60,8 +57,8 @@ def format_table(m: dict[str, Any]) -> str:
     h = m["hessian"]
     rows = [
         ("model", f"{m['model']} {m['model_kwargs']} on {m['data']}"),
-        ("train loss / acc", f"{m['train_loss']:.5f} / {m['train_acc']:.4f}"),
-        ("test loss / acc", f"{m['test_loss']:.5f} / {m['test_acc']:.4f}"),
+        ("train loss / accuracy", f"{m['train_loss']:.5f} / {m['train_accuracy']:.4f}"),
+        ("test loss / accuracy", f"{m['test_loss']:.5f} / {m['test_accuracy']:.4f}"),
         ("Hessian top eigenvalue", f"{m['hessian_top_eigenvalue']:.5g}  ({h['eigen']['hessian_vector_products']} "
                                    f"products, residual {h['eigen']['relative_residuals'][0]:.1e})"),
         ("Hessian trace", f"{m['hessian_trace']:.5g} +- {h['trace']['standard_error']:.2g}  "
@@ -70,34 +67,3 @@ def format_table(m: dict[str, Any]) -> str:
     ]
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("checkpoint", help="a .pt file written by `losstopo train`")
-    p.add_argument("--samples", type=int, help="evaluate on this many samples per split (default: all)")
-    p.add_argument("--hessian-batch", type=int, default=HESSIAN_SAMPLES,
-                   help=f"training samples in the fixed Hessian batch (default {HESSIAN_SAMPLES})")
-    p.add_argument("--max-iter", type=int, default=HESSIAN_MAX_ITER, help="Hessian iterations at most")
-    p.add_argument("--tol", type=float, default=HESSIAN_TOL, help="Hessian relative tolerance")
-    p.add_argument("--seed", type=int, default=0, help="seed of the Hessian's random vectors")
-    p.add_argument("--data-root", help="CIFAR-10 folder, if it moved since training")
-    p.add_argument("--out", help="JSON file (default: CHECKPOINT with suffix .metrics.json)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
-
-
-def run(args: argparse.Namespace) -> int:
-    if args.hessian_batch is not None and args.hessian_batch < 1:
-        raise LossTopoError(f"--hessian-batch must be >= 1, got {args.hessian_batch}", "pass a positive number")
-    loaded = load_checkpoint(args.checkpoint)
-    out = Path(args.out) if args.out else Path(args.checkpoint).with_suffix(".metrics.json")
-    if out.is_dir() or not out.parent.is_dir():
-        raise LossTopoError(f"cannot write {out}", "pass --out a JSON file path in an existing folder")
-    m = ml_metrics(loaded, samples=args.samples, hessian_samples=args.hessian_batch, seed=args.seed,
-                   data_root=args.data_root, max_iter=args.max_iter, tol=args.tol, progress=not args.no_progress)
-    try:
-        write_json(out, m)
-    except OSError as e:
-        raise LossTopoError(f"cannot write {out} ({e.strerror})", "pass --out a writable path") from None
-    print(format_table(m))
-    print(f"written: {out}")
-    return 0

@@ -29,11 +29,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from .errors import LossTopoError
-from .fileio import atomic_path
+from .. import settings
+from ..errors import LossTopoError
+from ..fileio import atomic_path
 
-KINDS = ("random", "filter", "hessian")
-NORMS = ("filter", "layer", "none")
 DEFAULT_NORM = {"random": "layer", "filter": "filter", "hessian": "none"}
 DEFAULT_KEEP_1D = {"random": False, "filter": False, "hessian": True}
 FORMAT = "losstopo-directions-1"
@@ -78,8 +77,7 @@ def gaussian_direction(weights: Direction, generator: torch.Generator) -> Direct
 def normalize_direction(direction: Direction, weights: Direction, norm: str = "filter",
                         keep_1d: bool = False) -> Direction:
     """Rescale `direction` against `weights` (see the module docstring); returns a new dict."""
-    if norm not in NORMS:
-        raise LossTopoError(f"unknown normalisation {norm!r}", f"choose one of {', '.join(NORMS)}")
+    norm = settings.choice("normalisation", norm, settings.NORMALIZATIONS)
     out: Direction = {}
     for n, d in direction.items():
         w = weights[n].to(d.dtype)
@@ -119,7 +117,7 @@ def cosines(directions: list[Direction]) -> list[list[float]]:
     return [[float(torch.dot(a, b) / (a.norm() * b.norm() + 1e-300)) for b in flat] for a in flat]
 
 
-def orthonormalize(directions: list[Direction]) -> list[Direction]:
+def gram_schmidt(directions: list[Direction]) -> list[Direction]:
     """Gram-Schmidt (twice, for float64-level orthogonality) over the flattened vectors; unit norms."""
     basis: list[torch.Tensor] = []
     for d in directions:
@@ -135,14 +133,12 @@ def orthonormalize(directions: list[Direction]) -> list[Direction]:
 
 
 def make_directions(model: nn.Module, kind: str = "filter", dims: int = 2, seed: int = 0,
-                    norm: str | None = None, keep_1d: bool | None = None, orthogonalize: bool = False,
+                    norm: str | None = None, keep_1d: bool | None = None, orthonormalize: bool = False,
                     data: tuple[torch.Tensor, torch.Tensor] | None = None) -> Directions:
     """`dims` directions of `kind` for `model` (deterministic in `seed`); `data` is needed for hessian."""
-    if kind not in KINDS:
-        raise LossTopoError(f"unknown direction kind {kind!r}", f"choose one of {', '.join(KINDS)}")
-    if dims not in (1, 2, 3):
-        raise LossTopoError(f"dims must be 1, 2 or 3, not {dims}", "pass --dims 1, 2 or 3")
-    norm = norm or DEFAULT_NORM[kind]
+    kind = settings.choice("direction kind", kind, settings.DIRECTION_KINDS)
+    dims = settings.dims(dims)
+    norm = settings.choice("normalisation", norm or DEFAULT_NORM[kind], settings.NORMALIZATIONS)
     keep_1d = DEFAULT_KEEP_1D[kind] if keep_1d is None else bool(keep_1d)
     weights = {n: w.cpu() for n, w in parameter_dict(model).items()}
     if kind == "hessian":
@@ -152,10 +148,10 @@ def make_directions(model: nn.Module, kind: str = "filter", dims: int = 2, seed:
         raw = [gaussian_direction(weights, g) for _ in range(dims)]
     tensors = [normalize_direction(d, weights, norm, keep_1d) for d in raw]
     cos_before = cosines(tensors)
-    if orthogonalize:
-        tensors = orthonormalize(tensors)
+    if orthonormalize:
+        tensors = gram_schmidt(tensors)
     meta = {"format": FORMAT, "kind": kind, "seed": int(seed), "dims": dims, "normalization": norm,
-            "keep_1d": keep_1d, "orthonormalized": orthogonalize, "cosine_before_orthonormalization": cos_before,
+            "keep_1d": keep_1d, "orthonormalize": orthonormalize, "cosine_before_orthonormalization": cos_before,
             "cosine": cosines(tensors), "norms": [float(flatten(d).norm()) for d in tensors]}
     return Directions(tensors, meta)
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import LossTopoError
+from ..errors import LossTopoError
 
 
 @contextlib.contextmanager

@@ -17,7 +17,8 @@ import numpy as np
 
 from ..errors import LossTopoError
 from ..names import CriticalType
-from .types import Connectivity, GraphConnectivity, ImageConnectivity, JoinTree, PersistencePairs
+from ..representation import Connectivity, GraphConnectivity, ImageConnectivity
+from .types import JoinTree, PersistencePairs
 
 # TTK's implicit triangulation of a regular grid, by the number of axes with more than one point
 # (offsets as (dx, dy, dz) on those axes). Checked against TTK 1.2 in tests/test_topology_reference.py.

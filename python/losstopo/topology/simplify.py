@@ -13,8 +13,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ..representation import Connectivity
 from .builtin import Neighbourhood, _neighbours, join_tree_and_pairs, sort_order
-from .types import Connectivity, JoinTree, PersistencePairs
+from .types import JoinTree, PersistencePairs
 
 
 def absolute_threshold(values: np.ndarray, simplify: float, relative: bool) -> float:

@@ -46,76 +46,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import LossTopoError
+from ..representation import Connectivity
 
 
-@dataclass(frozen=True)
-class ImageConnectivity:
-    """A regular grid of dims = (nx[, ny[, nz]]) points in VTK order (x fastest), triangulated like TTK.
-
-    origin/spacing only matter for RegionSpan (distances between node points); TTK uses the
-    image's own geometry, so pass the .vti's origin and spacing to reproduce its RegionSpan.
-    """
-
-    dims: tuple[int, ...]
-    origin: tuple[float, ...] | None = None
-    spacing: tuple[float, ...] | None = None
-
-    def __post_init__(self) -> None:
-        dims = tuple(int(d) for d in self.dims)
-        if not 1 <= len(dims) <= 3 or any(d < 1 for d in dims):
-            raise LossTopoError(f"image dimensions {self.dims} are not 1 to 3 positive sizes",
-                                "pass dims=(nx,), (nx, ny) or (nx, ny, nz)")
-        object.__setattr__(self, "dims", dims)
-
-    @property
-    def n_vertices(self) -> int:
-        return int(np.prod(self.dims))
-
-    def dims3(self) -> tuple[int, int, int]:
-        d = list(self.dims) + [1] * (3 - len(self.dims))
-        return d[0], d[1], d[2]
-
-    def coords(self, ids: np.ndarray) -> np.ndarray:
-        """(k, 3) coordinates of the points `ids` (VTK order: id = i + nx*j + nx*ny*k)."""
-        nx, ny, _nz = self.dims3()
-        o = list(self.origin or ()) + [0.0] * 3
-        s = list(self.spacing or ()) + [1.0] * 3
-        ids = np.asarray(ids, dtype=np.int64)
-        i, j, k = ids % nx, (ids // nx) % ny, ids // (nx * ny)
-        return np.stack([o[0] + s[0] * i, o[1] + s[1] * j, o[2] + s[2] * k], axis=1).astype(np.float64)
-
-    def points(self) -> np.ndarray:
-        """(V, 3) point coordinates in VTK order."""
-        return self.coords(np.arange(self.n_vertices))
-
-
-@dataclass(frozen=True)
-class GraphConnectivity:
-    """An undirected graph: edges (E, 2) of vertex ids in [0, n_vertices); points optional (V, 1..3)."""
-
-    edges: np.ndarray
-    n_vertices: int
-    points: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        n = int(self.n_vertices)
-        if n < 1:
-            raise LossTopoError(f"a graph needs at least one vertex (got {self.n_vertices})",
-                                "pass n_vertices >= 1")
-        e = np.asarray(self.edges, dtype=np.int64)
-        if e.size == 0:
-            e = np.zeros((0, 2), dtype=np.int64)
-        if e.ndim != 2 or e.shape[1] != 2:
-            raise LossTopoError(f"graph edges have shape {np.shape(self.edges)}", "pass an (E, 2) array")
-        if e.size and (e.min() < 0 or e.max() >= n):
-            raise LossTopoError(f"graph edges name vertices outside [0, {n})",
-                                "check the edge list against the number of points")
-        object.__setattr__(self, "edges", e)
-        object.__setattr__(self, "n_vertices", n)
-
-
-Connectivity = ImageConnectivity | GraphConnectivity
 
 
 @dataclass
@@ -177,3 +110,4 @@ class TopologyResult:
     n_vertices: int
     simplify_threshold: float = 0.0
     n_components: int = 1
+    n_nonfinite: int = 0  # input values that were inf/NaN (losstopo.finite's policy applied)

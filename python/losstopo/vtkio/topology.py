@@ -22,9 +22,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .. import names, vtkio
+from .. import names
+from ..errors import LossTopoError
 from ..names import CriticalType
-from .types import GraphConnectivity, ImageConnectivity, TopologyResult
+from ..representation import GraphConnectivity, ImageConnectivity, points3
+from ..topology.types import JoinTree, PersistencePairs, TopologyResult
+from . import datasets as vtkio
 
 
 def domain_points(result: TopologyResult, dataset: Any | None = None) -> np.ndarray:
@@ -34,11 +37,9 @@ def domain_points(result: TopologyResult, dataset: Any | None = None) -> np.ndar
     conn = result.connectivity
     if isinstance(conn, ImageConnectivity):
         return conn.points()
-    pts = np.zeros((result.n_vertices, 3), dtype=np.float64)
     if isinstance(conn, GraphConnectivity) and conn.points is not None:
-        p = np.asarray(conn.points, dtype=np.float64).reshape(result.n_vertices, -1)
-        pts[:, : min(3, p.shape[1])] = p[:, :3]
-    return pts
+        return points3(np.asarray(conn.points).reshape(result.n_vertices, -1))
+    return np.zeros((result.n_vertices, 3), dtype=np.float64)
 
 
 def domain_dataset(result: TopologyResult, array: str = names.LOSS) -> Any:
@@ -210,3 +211,59 @@ def metrics_table(metrics: Mapping[str, Any]) -> Any:
         elif isinstance(value, str):
             columns[key] = np.array([value])
     return vtkio.make_table(columns)
+
+
+# ---------------------------------------------------------------------- TTK's outputs -> our types
+def _array(arrays: dict[str, np.ndarray], *candidates: str) -> np.ndarray:
+    for name in candidates:
+        if name in arrays:
+            return np.asarray(arrays[name])
+    raise LossTopoError(f"TTK output lacks the array {candidates[0]!r}",
+                        "check the TTK version (1.2 or newer)")
+
+
+def join_tree_from_ttk(nodes: Any, arcs: Any, segmentation: Any, values: np.ndarray) -> JoinTree:
+    """JoinTree from ttkFTMTree's three outputs (direct arcs), scalars looked up exactly in `values`."""
+    pa, ca, sa = vtkio.point_arrays(nodes), vtkio.cell_arrays(arcs), vtkio.point_arrays(segmentation)
+    node_id = _array(pa, names.NODE_ID).astype(np.int64)
+    order = np.argsort(node_id, kind="stable")
+    vertex = _array(pa, names.VERTEX_ID).astype(np.int64)[order]
+    seg_id = _array(ca, names.SEGMENTATION_ID).astype(np.int64)
+    arc_order = np.argsort(seg_id, kind="stable")
+    up = _array(ca, names.UP_NODE_ID).astype(np.int64)[arc_order]
+    down = _array(ca, names.DOWN_NODE_ID).astype(np.int64)[arc_order]
+    seg = _array(sa, names.SEGMENTATION_ID).astype(np.int64)
+    region_type = _array(sa, names.REGION_TYPE).astype(np.int8)
+    arc_type = np.zeros(len(up), dtype=np.int8)
+    ok = (seg >= 0) & (seg < len(up))
+    arc_type[seg[ok]] = region_type[ok]
+    return JoinTree(
+        node_vertex=vertex,
+        node_type=_array(pa, names.CRITICAL_TYPE, "NodeType").astype(np.int8)[order],
+        node_scalar=np.asarray(values, dtype=np.float64)[vertex],
+        node_region_size=_array(pa, names.REGION_SIZE).astype(np.int64)[order],
+        node_region_span=_array(pa, names.REGION_SPAN).astype(np.float64)[order],
+        arcs=np.stack([up, down], axis=1),
+        arc_region_size=_array(ca, names.REGION_SIZE).astype(np.int64)[arc_order],
+        arc_region_span=_array(ca, names.REGION_SPAN).astype(np.float64)[arc_order],
+        segmentation=seg, region_type=region_type, arc_region_type=arc_type)
+
+
+def pairs_from_ttk(diagram: Any, values: np.ndarray) -> PersistencePairs:
+    """The 0-dimensional pairs of a TTK persistence diagram in PersistencePairs' order."""
+    pa, ca = vtkio.point_arrays(diagram), vtkio.cell_arrays(diagram)
+    pid = _array(ca, names.PAIR_IDENTIFIER).astype(np.int64)
+    ptype = _array(ca, names.PAIR_TYPE).astype(np.int64)
+    finite = _array(ca, names.IS_FINITE).astype(bool)
+    vid = _array(pa, names.VERTEX_SCALAR_FIELD).astype(np.int64)
+    cells = np.flatnonzero((pid >= 0) & (ptype == 0))
+    bv, dv = vid[2 * cells], vid[2 * cells + 1]
+    v = np.asarray(values, dtype=np.float64)
+    birth, death, fin = v[bv], v[dv], finite[cells]
+    ess = np.flatnonzero(~fin)
+    ess = ess[np.lexsort((bv[ess], birth[ess]))]  # the global pair (lowest minimum) first
+    fins = np.flatnonzero(fin)
+    fins = fins[np.lexsort((bv[fins], -(death[fins] - birth[fins])))]
+    sel = np.concatenate([ess, fins]).astype(np.int64)
+    return PersistencePairs(birth_vertex=bv[sel], death_vertex=dv[sel], birth=birth[sel], death=death[sel],
+                            finite=fin[sel])

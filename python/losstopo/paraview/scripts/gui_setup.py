@@ -13,7 +13,7 @@ from pathlib import Path
 from paraview import simple as pv
 
 from losstopo.errors import LossTopoError
-from losstopo.paraview_scripts import pipelines, render_state, statefile
+from losstopo.paraview.scripts import pipelines, render_state, statefile
 
 
 def open_state(state: str, landscape: str) -> None:

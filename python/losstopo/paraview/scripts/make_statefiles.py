@@ -1,17 +1,16 @@
-"""Regenerate statefiles/*.pvsm (pvpython; run from anywhere):
+"""Regenerate the .pvsm state files for a ParaView with TTK but without losstopo (pvpython, TTK loaded):
 
-    losstopo render --make-statefiles            (or: pvpython -m ... with losstopo's environment)
+    make statefiles        (or: pvpython make_statefiles.py '{"out": "statefiles"}' with TTK loaded)
 
-Builds each pipeline of pipelines.py on a small synthetic landscape, saves it, and rewrites the reader's
-file name to the portable relative path demo/landscape/landscape.npz (what `make demo` writes), so no
-absolute path is stored. `losstopo render --state` and `losstopo paraview` point the states at any
-other landscape. The *_ttk.pvsm variants swap each LossTopo filter for the TTK filter it mirrors and
-read demo/landscape/landscape.vti with ParaView's own reader (they need TTK, not this plugin).
+Builds each pipeline of pipelines.py with TTK's filters on a small synthetic landscape read by ParaView's
+own XMLImageDataReader, saves it, and rewrites the reader's file name to the portable relative path
+demo/landscape/landscape.vti (what `make demo` writes), so no absolute path is stored. The Python states
+in losstopo/paraview/states are the readable source; these files are generated from the same code.
 """
 
 from __future__ import annotations
 
-import argparse
+import json
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
@@ -20,55 +19,56 @@ from pathlib import Path
 import numpy as np
 from paraview import simple as pv
 
-from losstopo.landscape_files import Landscape, save_landscape
-from losstopo.paraview_scripts import pipelines, statefile
+from losstopo import names
+from losstopo.landscape.files import Landscape
+from losstopo.paraview.scripts import pipelines, statefile
+from losstopo.vtkio import write_landscape_vti
 
-STATES = {"merge_tree": pipelines.merge_tree_views, "persistence_diagram": pipelines.persistence_views}
-REPO = Path(__file__).resolve().parents[3]
+DEFAULT_DATA = "demo/landscape/landscape.vti"  # what `make demo` writes, relative to where ParaView starts
 
 
 def synthetic_landscape(folder: Path, n: int = 41) -> Path:
-    """A landscape with a few basins of different depth (any landscape would do; it is not stored)."""
+    """landscape.vti with a few basins of different depth (any landscape would do; it is not stored)."""
     a = np.linspace(-1.0, 1.0, n)
     x, y = np.meshgrid(a, a, indexing="xy")
+
     def basin(cx: float, cy: float, depth: float, width: float) -> np.ndarray:
         return depth * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / width)
 
     loss = 1.0 + x**2 + y**2 - basin(0.4, -0.3, 0.6, 0.05) - basin(-0.5, 0.5, 0.4, 0.03) \
         - basin(-0.3, -0.6, 0.2, 0.02)
     coords = np.stack([x.ravel(), y.ravel()], axis=1)
-    save_landscape(folder, Landscape(coords=coords, loss=loss.ravel(), accuracy=1.0 - loss.ravel() / 3,
-                                     resolution=(n, n), span=1.0, meta={"synthetic": True}))
-    return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    ls = Landscape(coords=coords, loss=loss.ravel(), accuracy=1.0 - loss.ravel() / 3, resolution=(n, n), span=1.0)
+    write_landscape_vti(ls, folder)
+    return folder / names.LANDSCAPE_VTI
 
 
-def build_state(name: str, landscape: Path, out: Path) -> Path:
+def build_state(name: str, vti: Path, out: Path) -> Path:
     pv.ResetSession()
-    pipelines.ensure_plugin()
-    reader = pipelines.open_landscape(str(landscape / "landscape.npz"))
-    STATES[name](reader)
-    path = out / f"{name}.pvsm"
+    reader = pipelines.open_landscape(str(vti), reader="XMLImageDataReader")
+    pipelines.STATES[name](reader, backend="ttk")
+    path = out / f"{name}_ttk.pvsm"
     pv.SaveState(str(path))
     tree = ET.parse(path)
-    statefile.set_reader_files(tree, statefile.DEFAULT_DATA)
+    statefile.set_reader_files(tree, DEFAULT_DATA)
     statefile.write(tree, path)
-    ttk = statefile.to_ttk(ET.parse(path), str(Path(statefile.DEFAULT_DATA).with_name("landscape.vti")))
-    statefile.write(ttk, out / f"{name}_ttk.pvsm")
     return path
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", default=str(REPO / "statefiles"), help="folder for the .pvsm files")
-    args = p.parse_args(argv)
-    out = Path(args.out)
+def main(payload: dict) -> int:
+    out = Path(payload["out"])
     out.mkdir(parents=True, exist_ok=True)
+    if not hasattr(pv, "TTKPersistenceDiagram"):
+        print("losstopo: error: TTK is not loaded in this pvpython; load it (e.g. PV_PLUGIN_PATH) and rerun",
+              file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory() as tmp:
-        land = synthetic_landscape(Path(tmp) / "landscape")
-        for name in STATES:
-            print(build_state(name, land, out))
+        vti = synthetic_landscape(Path(tmp) / "landscape")
+        for name in pipelines.STATES:
+            print(build_state(name, vti, out))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(json.loads(sys.argv[1])))

@@ -1,8 +1,9 @@
 """The two standard ParaView pipelines (merge tree, persistence diagram), built with paraview.simple.
 
-pvpython only. Used by make_statefiles.py (which saves them as statefiles/*.pvsm), run_pipeline.py
-(headless screenshots straight from a landscape or a checkpoint) and the tests. The built-in filters
-carry TTK's property names and output layout; `backend="ttk"` builds the same views with TTK's filters.
+pvpython or the GUI only. The state files (losstopo/paraview/states/*.py) are two lines calling
+`build_state`; make_statefiles.py saves the TTK variants as .pvsm; run_pipeline.py renders straight from
+a landscape or a checkpoint. The built-in filters carry TTK's property names and output layout;
+`backend="ttk"` builds the same views with TTK's filters.
 
 Conventions of every view built here:
   * the landscape is a surface warped by a normalised, logarithmic loss (height_expression: 0 at the
@@ -14,23 +15,34 @@ Conventions of every view built here:
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from paraview import simple as pv
 
 from losstopo import names
+from losstopo.errors import LossTopoError
+from losstopo.paraview.env import PLUGIN_FILE
 
-PLUGIN = Path(__file__).resolve().parents[3] / "plugin" / "LossTopo.py"
 HEIGHT = "Height"
+LANDSCAPE_VARIABLE = "LOSSTOPO_LANDSCAPE"  # the landscape a state file opens (render and the GUI set it)
+DEFAULT_LANDSCAPE = "demo/landscape"  # what `make demo` writes
 HEIGHT_FACTOR = 0.6  # warped height = this fraction of the grid's width at the loss range
 
 
 def ensure_plugin(path: str | Path | None = None) -> None:
     """Load plugin/LossTopo.py into paraview.simple unless PV_PLUGIN_PATH already did."""
     if not hasattr(pv, "LossLandscapeReader"):
-        pv.LoadPlugin(str(path or PLUGIN), remote=False)
+        pv.LoadPlugin(str(path or PLUGIN_FILE), remote=False)
     if not hasattr(pv, "LossLandscapeReader"):
         pv._add_functions(vars(pv))
+
+
+def require_ttk() -> None:
+    """A one-line error unless TTK's filters are loaded in this ParaView."""
+    if not hasattr(pv, "TTKPersistenceDiagram"):
+        raise LossTopoError("this pipeline uses TTK's filters and TTK is not loaded in this ParaView",
+                            "use the built-in state (without _ttk), or a ParaView with TTK (see docs/paraview.md)")
 
 
 def height_expression(values: str, landscape_input: int) -> str:
@@ -143,6 +155,8 @@ def _side_by_side(title: str, right_name: str):
 
 def merge_tree_views(landscape, backend: str = "builtin", scalar: str = names.LOSS):
     """Landscape view (warped surface, arcs, critical points) and Merge Tree view (planar tree, y = loss)."""
+    if backend == "ttk":
+        require_ttk()
     land_view, tree_view = _side_by_side("Merge tree", "MergeTreeView")
 
     warp = warped_landscape(landscape)
@@ -193,6 +207,8 @@ def persistence_views(landscape, backend: str = "builtin", scalar: str = names.L
     """Landscape view (warped surface and the critical points of the pairs above the threshold) and
     Persistence Diagram view (bars from (birth, birth) to (birth, death), the diagonal, one marker per
     pair at (birth, death), all coloured by persistence). One Threshold on Persistence drives both."""
+    if backend == "ttk":
+        require_ttk()
     land_view, pd_view = _side_by_side("Persistence diagram", "PersistenceDiagramView")
 
     warp = warped_landscape(landscape)
@@ -282,3 +298,14 @@ def screenshots(out_dir: str | Path, prefix: str, size=(800, 600), fit: bool = T
         pv.SaveScreenshot(str(path), view, ImageResolution=list(size))
         files.append(path)
     return files
+
+
+STATES = {"merge_tree": merge_tree_views, "persistence_diagram": persistence_views}
+
+
+def build_state(name: str, backend: str = "builtin", landscape: str | None = None) -> dict[str, object]:
+    """What a state file does: open the landscape (LOSSTOPO_LANDSCAPE, else demo/landscape) with the
+    plugin's reader and build the views of state `name` with the built-in or TTK's filters."""
+    ensure_plugin()
+    path = landscape or os.environ.get(LANDSCAPE_VARIABLE) or DEFAULT_LANDSCAPE
+    return STATES[name](open_landscape(path), backend=backend)

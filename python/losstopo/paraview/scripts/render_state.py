@@ -1,18 +1,19 @@
-"""Apply a state file to a landscape and write one PNG per view (pvpython, under xvfb-run -a):
+"""Apply a state to a landscape and write one PNG per view (pvpython, under xvfb-run -a):
 
-    pvpython render_state.py STATE LANDSCAPE OUT [--width 800 --height 600] [--keep-camera]
+    pvpython render_state.py '{"state": STATE, "landscape": LANDSCAPE, "out": OUT, "width": 800, ...}'
 
-LANDSCAPE: a landscape folder, its landscape.npz, or a .vti/.vtu file. Every landscape reader in the
-state is pointed at it through ParaView's data-file substitution (LoadState(..., filenames=[{'id': <reader
-id>, 'FileName': LANDSCAPE}])); then colour maps are rescaled to the new data and cameras reset (unless
---keep-camera), and OUT/<state>_<view>.png is written for each view. Exit code 2 with one line on
-stderr when the state cannot be applied (no reader in it, TTK filters without TTK, no data after loading).
+STATE: a Python state of losstopo/paraview/states (run with LOSSTOPO_LANDSCAPE = LANDSCAPE) or a .pvsm
+state, whose landscape readers are pointed at LANDSCAPE through ParaView's data-file substitution
+(LoadState(..., filenames=[{'id': <reader id>, 'FileName': LANDSCAPE}])). Then colour maps are rescaled
+to the new data and cameras reset (unless keep_camera), and OUT/<state>_<view>.png is written for each
+view. Exit code 2 with one line on stderr when the state cannot be applied.
 """
 
 from __future__ import annotations
 
-import argparse
+import json
 import os
+import runpy
 import sys
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from paraview import simple as pv
 
 from losstopo import names
 from losstopo.errors import EXIT_USER_ERROR, LossTopoError
-from losstopo.paraview_scripts import pipelines, statefile
+from losstopo.paraview.scripts import pipelines, statefile
 
 
 def landscape_file(landscape: Path, reader_type: str) -> str:
@@ -38,27 +39,34 @@ def landscape_file(landscape: Path, reader_type: str) -> str:
     return str(landscape)
 
 
-def load_state(state: Path, landscape: Path) -> dict:
-    """Load `state` with its readers pointed at `landscape`; {view name: view}."""
-    if not state.is_file():
-        raise LossTopoError(f"state file {state} does not exist", "pass one of statefiles/*.pvsm")
-    if not landscape.exists():
-        raise LossTopoError(f"landscape {landscape} does not exist",
-                            "pass a landscape folder, .npz, .vti or .vtu")
+def _load_pvsm(state: Path, landscape: Path) -> None:
     found = statefile.readers(state)
     if not found:
-        raise LossTopoError(f"state {state.name} has no landscape reader", "pass one of statefiles/*.pvsm")
-    ttk = sorted(t for t in statefile.proxy_types(state) if t.startswith("ttk"))
+        raise LossTopoError(f"state {state.name} has no landscape reader", "pass a state of losstopo")
+    ttk = sorted(t for t in statefile.proxy_types(state) if t.lower().startswith("ttk"))
     if ttk and not hasattr(pv, "TTKPersistenceDiagram"):
         raise LossTopoError(f"state {state.name} uses TTK filters ({', '.join(ttk)}) and TTK is not loaded",
                             "use the built-in state without _ttk, or a ParaView with TTK")
-    pipelines.ensure_plugin()
     files = [{"id": rid, "FileName": landscape_file(landscape, rtype)} for rid, rtype in found]
     pv.LoadState(str(state), filenames=files)
+
+
+def load_state(state: Path, landscape: Path) -> dict:
+    """Load `state` on `landscape`; {view name: view}."""
+    if not state.is_file():
+        raise LossTopoError(f"state file {state} does not exist", "pass a state of losstopo")
+    if not landscape.exists():
+        raise LossTopoError(f"landscape {landscape} does not exist",
+                            "pass a landscape folder, .npz, .vti or .vtu")
+    pipelines.ensure_plugin()
+    if state.suffix == ".py":
+        os.environ[pipelines.LANDSCAPE_VARIABLE] = str(landscape)
+        runpy.run_path(str(state), run_name="__main__")
+    else:
+        _load_pvsm(state, landscape)
     views = pipelines.view_names()
     if not views:
-        raise LossTopoError(f"state {state.name} has no views after loading",
-                            "regenerate it with `losstopo render --make-statefiles`")
+        raise LossTopoError(f"state {state.name} has no views after loading", "regenerate it (make statefiles)")
     for src in pv.GetSources().values():
         if src.GetXMLName() in statefile.READERS:
             src.UpdatePipeline()
@@ -68,20 +76,12 @@ def load_state(state: Path, landscape: Path) -> dict:
     return views
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("state")
-    p.add_argument("landscape")
-    p.add_argument("out")
-    p.add_argument("--width", type=int, default=800)
-    p.add_argument("--height", type=int, default=600)
-    p.add_argument("--keep-camera", action="store_true", help="use the cameras saved in the state")
-    args = p.parse_args(argv)
+def main(payload: dict) -> int:
     try:
-        state = Path(args.state)
-        load_state(state, Path(args.landscape))
-        size = (args.width, args.height)
-        for path in pipelines.screenshots(args.out, state.stem, size, fit=not args.keep_camera):
+        state = Path(payload["state"])
+        load_state(state, Path(payload["landscape"]))
+        size = (int(payload.get("width", 800)), int(payload.get("height", 600)))
+        for path in pipelines.screenshots(payload["out"], state.stem, size, fit=not payload.get("keep_camera")):
             print(path)
     except LossTopoError as e:
         print(f"losstopo: error: {e}", file=sys.stderr)
@@ -97,4 +97,4 @@ def exit_now(code: int) -> None:
 
 
 if __name__ == "__main__":
-    exit_now(main())
+    exit_now(main(json.loads(sys.argv[1])))

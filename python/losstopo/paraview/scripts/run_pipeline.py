@@ -1,30 +1,32 @@
 """The whole pipeline in pvpython, headless (under xvfb-run -a): landscape -> merge tree -> persistence
 diagram -> one PNG per view of both standard layouts (pipelines.py), and the metrics as JSON.
 
-    pvpython run_pipeline.py --landscape DIR|FILE --out OUT [--backend builtin|ttk] [--threshold T]
-    pvpython run_pipeline.py --checkpoint model.pt --resolution 21 --span 1 --out OUT
+    pvpython run_pipeline.py '{"landscape": DIR|FILE, "out": OUT, "backend": "builtin"|"ttk", ...}'
+    pvpython run_pipeline.py '{"checkpoint": "model.pt", "resolution": 21, "span": 1, "out": OUT, ...}'
 
+(the keys of losstopo.paraview.launch.RenderRequest, which checks them).
 With --checkpoint the plugin's Loss Landscape source computes the landscape inside ParaView (cached on
 disk by losstopo, so a second run with the same settings is instant).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 from paraview import simple as pv
 
 from losstopo.errors import EXIT_USER_ERROR, LossTopoError
-from losstopo.paraview_scripts import pipelines
-from losstopo.paraview_scripts.render_state import exit_now
+from losstopo.paraview.scripts import pipelines
+from losstopo.paraview.scripts.render_state import exit_now
+from losstopo.settings import DIRECTION_KINDS
 
-DIRECTIONS = {"random": 0, "filter": 1, "hessian": 2}
+DIRECTIONS = {kind: i for i, kind in enumerate(DIRECTION_KINDS)}  # the source's Directions enumeration
 
 
-def landscape_source(args: argparse.Namespace):
+def landscape_source(args: SimpleNamespace):
     rep = 0 if args.representation == "image" else 1
     if args.checkpoint:
         src = pv.LossLandscape(registrationName="Landscape", Checkpoint=args.checkpoint,
@@ -47,23 +49,8 @@ def metrics(src) -> dict:
     return {data.GetColumnName(i): data.GetColumn(i).GetValue(0) for i in range(data.GetNumberOfColumns())}
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--landscape")
-    p.add_argument("--checkpoint")
-    p.add_argument("--directions", default="filter", choices=tuple(DIRECTIONS))
-    p.add_argument("--resolution", type=int, default=41)
-    p.add_argument("--span", type=float, default=1.0)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--samples", type=int, default=0)
-    p.add_argument("--representation", default="image", choices=("image", "knn"))
-    p.add_argument("--k", type=int, default=8)
-    p.add_argument("--backend", default="builtin", choices=("builtin", "ttk"))
-    p.add_argument("--threshold", type=float, default=0.0)
-    p.add_argument("--out", required=True)
-    p.add_argument("--width", type=int, default=800)
-    p.add_argument("--height", type=int, default=600)
-    args = p.parse_args(argv)
+def main(payload: dict) -> int:
+    args = SimpleNamespace(**payload)
     try:
         pipelines.ensure_plugin()
         if args.backend == "ttk" and not hasattr(pv, "TTKPersistenceDiagram"):
@@ -89,4 +76,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    exit_now(main())
+    exit_now(main(json.loads(sys.argv[1])))

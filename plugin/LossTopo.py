@@ -1,0 +1,1 @@
+../python/losstopo/paraview/plugin/LossTopo.py

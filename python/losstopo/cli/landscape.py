@@ -1,0 +1,76 @@
+"""`losstopo landscape`: stages 1-2 from a checkpoint to a landscape folder (plus its landscape.vti)."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from ..errors import LossTopoError
+from ..landscape.evaluator import STRATEGIES
+from ..settings import DIRECTION_KINDS, NORMALIZATIONS
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint", help="checkpoint written by `losstopo train` (or save_checkpoint)")
+    p.add_argument("--directions", default="filter", choices=DIRECTION_KINDS,
+                   help="random = layer-normalised Gaussian, filter = filter-normalised Gaussian (Li et al.), "
+                        "hessian = top Hessian eigenvectors (default filter)")
+    p.add_argument("--norm", choices=NORMALIZATIONS, default=None, help="override the normalisation of --directions")
+    p.add_argument("--keep-1d", action="store_const", const=True, default=None,
+                   help="perturb biases/BatchNorm too (default: zeroed, except for hessian)")
+    p.add_argument("--orthonormalize", action="store_true", help="Gram-Schmidt the directions (unit norm)")
+    p.add_argument("--directions-file", default=None, help="reuse DIR/directions.pt of an earlier landscape")
+    p.add_argument("--resolution", type=int, default=41, help="points per axis (default 41)")
+    p.add_argument("--span", type=float, default=1.0, help="half-width: the grid covers [-span, span]")
+    p.add_argument("--dims", type=int, default=2, choices=(1, 2, 3))
+    p.add_argument("--samples", type=int, default=None, help="evaluation samples (default: whole test split)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random directions")
+    p.add_argument("--coords", default=None, help="FILE.npy with (P, dims) coordinates instead of a grid")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--strategy", default="auto", choices=STRATEGIES, help="evaluation strategy (default auto)")
+    p.add_argument("--compile", default="auto", choices=("auto", "on", "off"),
+                   help="torch.compile the forward (auto: for runs long enough to pay the ~12 s)")
+    p.add_argument("--batch-size", type=int, default=512, help="evaluation batch size (default 512)")
+    p.add_argument("--chunk-points", type=int, default=None, help="points per saved chunk (default: ~seconds)")
+    p.add_argument("--distributed", action="store_true", help="shard across torchrun processes")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..fileio import ensure_output_dir
+    from ..landscape.compute import compute_landscape
+    from ..landscape.grid import load_coords
+
+    coords = load_coords(args.coords) if args.coords else None
+    ensure_output_dir(args.out)
+    comp = {"auto": "auto", "on": True, "off": False}[args.compile]
+    ls = compute_landscape(args.checkpoint, directions=args.directions, resolution=args.resolution, span=args.span,
+                           dims=args.dims, samples=args.samples, seed=args.seed, out_dir=args.out,
+                           resume=args.resume, device=args.device, show_progress=not args.quiet, coords=coords,
+                           directions_file=args.directions_file, norm=args.norm, keep_1d=args.keep_1d,
+                           orthonormalize=args.orthonormalize, strategy=args.strategy, compile=comp,
+                           batch_size=args.batch_size, chunk_points=args.chunk_points, distributed=args.distributed)
+    if ls is None:  # a non-zero rank of a distributed run
+        return 0
+    note = write_vti(ls)
+    m = ls.meta
+    finite = ls.loss[np.isfinite(ls.loss)]
+    lo = f"{finite.min():.4f}" if finite.size else "n/a"
+    print(f"{ls.directory}: {len(ls.loss)} points, loss min {lo}, {m.get('n_nonfinite', 0)} non-finite, "
+          f"{m.get('points_per_second')} points/s ({m.get('strategy')}{', compiled' if m.get('compiled') else ''})")
+    if note:
+        print(f"note: {note}")
+    return 0
+
+
+def write_vti(ls) -> str | None:
+    """Add landscape.vti (the grid as VTK) to the folder; a note instead where VTK is not importable."""
+    try:
+        from ..vtkio import write_landscape_vti
+    except LossTopoError as e:
+        return f"landscape.vti not written ({e})"
+    write_landscape_vti(ls)
+    return None

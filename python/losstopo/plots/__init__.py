@@ -1,0 +1,9 @@
+"""Edge: pictures (matplotlib, Agg): landscapes, merge trees, persistence diagrams, studies, training."""
+
+from .landscape import plot_landscape
+from .study import figure5, files_figure, gallery
+from .topology import plot_merge_tree, plot_persistence_diagram
+from .training import plot_history
+
+__all__ = ["plot_landscape", "plot_merge_tree", "plot_persistence_diagram", "figure5", "files_figure", "gallery",
+           "plot_history"]
