@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -9,8 +10,16 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-REFERENCE = SHARED / "reference"
+DATA = REPO / "tests" / "data"  # fixtures made by losstopo itself, with real TTK's outputs (make_data.py)
+
+# Third-party landscapes with TTK's outputs (no licence: never copied into the repository) are read only
+# from the folder this variable names; .ci/run sets it to ../shared/reference when that exists.
+REFERENCE_VARIABLE = "LOSSTOPO_REFERENCE"
+REFERENCE = Path(os.environ.get(REFERENCE_VARIABLE) or "/nonexistent/LOSSTOPO_REFERENCE-is-unset")
+HAVE_REFERENCE = (REFERENCE / "losslens").is_dir()
+needs_reference = pytest.mark.skipif(
+    not HAVE_REFERENCE, reason=f"third-party reference landscapes not available: set {REFERENCE_VARIABLE} "
+                               "to their folder (.ci/run sets it to ../shared/reference)")
 
 
 def have_pvpython() -> bool:

@@ -94,3 +94,68 @@ def load_losslens(name: str):
     data = vtkio.read(LOSSLENS / f"{name}.vti")
     dims, origin, spacing = vtkio.image_geometry(data)
     return vtkio.scalar_field(data, "Loss"), ImageConnectivity(dims, origin, spacing)
+
+
+# ------------------------------------------------------------------ tests/data: our own fixtures with TTK's outputs
+def data_manifest() -> dict:
+    """tests/data/manifest.json: the fixture cases and, per TTK build, whether TTK's outputs were made."""
+    import json
+
+    from conftest import DATA
+
+    return json.loads((DATA / "manifest.json").read_text())
+
+
+def data_cases(kind: str | None = None) -> list[str]:
+    """Names of the fixture cases (of one kind: 'image1d', 'image2d', 'image3d', 'graph')."""
+    return [c["name"] for c in data_manifest()["cases"] if kind is None or c["kind"] == kind]
+
+
+def load_case(name: str):
+    """(dataset, Loss values, connectivity) of a fixture case, read with losstopo's own VTK reader."""
+    from conftest import DATA
+
+    from losstopo import vtkio
+
+    case = next(c for c in data_manifest()["cases"] if c["name"] == name)
+    data = vtkio.read(DATA / "cases" / case["file"])
+    return data, vtkio.scalar_field(data, "Loss"), vtkio.dataset_connectivity(data)
+
+
+def ttk_outputs(name: str, build: str, job: str = "topology") -> dict[str, np.ndarray] | None:
+    """TTK's raw outputs for a case (tests/data/make_data.py), or None when that TTK run failed."""
+    from conftest import DATA
+
+    suffix = "" if job == "topology" else f".{job}"
+    path = DATA / "cases" / f"{name}.ttk-{build}{suffix}.npz"
+    if not path.exists():
+        return None
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
+
+
+def ttk_zero_dim_pairs(out: dict[str, np.ndarray], prefix: str = "diagram") -> list[tuple[int, int]]:
+    """TTK's 0-dimensional pairs (birth vertex, death vertex): PairType 0 cells with distinct vertices
+    (TTK's 1-D images add (v, v) pairs of persistence 0 for every non-minimum; those are no pairs)."""
+    ptype = out[f"{prefix}/cell/PairType"]
+    vid = out[f"{prefix}/point/ttkVertexScalarField"]
+    conn = out[f"{prefix}/cells/connectivity"].reshape(-1, 2)
+    pairs = []
+    for c in np.flatnonzero(ptype == 0):
+        a, b = int(vid[conn[c, 0]]), int(vid[conn[c, 1]])
+        if a != b:
+            pairs.append((a, b))
+    return pairs
+
+
+def vtk_from_outputs(out: dict[str, np.ndarray], prefix: str):
+    """The vtkUnstructuredGrid TTK wrote (points, cells of one type, point and cell arrays) from its npz."""
+    from losstopo import vtkio
+
+    conn, offsets = out[f"{prefix}/cells/connectivity"], out[f"{prefix}/cells/offsets"]
+    sizes = np.diff(offsets)
+    assert sizes.size and np.all(sizes == sizes[0]), "one cell size expected"
+    point = {k.split("/")[-1]: v for k, v in out.items() if k.startswith(f"{prefix}/point/")}
+    cell = {k.split("/")[-1]: v for k, v in out.items() if k.startswith(f"{prefix}/cell/")}
+    return vtkio.make_cells(out[f"{prefix}/points"], conn.reshape(-1, int(sizes[0])),
+                            int(out[f"{prefix}/cells/types"][0]), point_arrays=point, cell_arrays=cell)

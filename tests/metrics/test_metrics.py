@@ -8,6 +8,7 @@ import pytest
 from losstopo.metrics import topology_metrics
 from losstopo.representation import ImageConnectivity
 from losstopo.topology import compute_topology
+from conftest import needs_reference
 from references import LOSSLENS, LOSSLENS_CASES as CASES, load_losslens, read_csv as _read_csv
 
 
@@ -32,6 +33,7 @@ def all_metrics():
     return out
 
 
+@needs_reference
 @pytest.mark.parametrize("name", CASES)
 def test_metrics_equal_ttk_numbers(name, all_metrics):
     values, m = all_metrics[name]

@@ -14,13 +14,13 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import REFERENCE, needs_pvpython
+from conftest import DATA, needs_pvpython
 
 pytestmark = [needs_pvpython, pytest.mark.gui, pytest.mark.slow,
               pytest.mark.skipif(not (shutil.which("paraview") and shutil.which("xvfb-run") and shutil.which("import")),
                                  reason="needs paraview, xvfb-run and imagemagick")]
 STATE = "persistence_diagram"
-REF = REFERENCE / "losslens" / "vit_clean_seed0_d1.0.vti"
+REF = DATA / "cases" / "landscape_resnet56_noshort.vti"  # a losstopo landscape with several basins
 
 MENU_CHECK = """<?xml version="1.0" ?>
 <pqevents>

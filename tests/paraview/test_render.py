@@ -18,10 +18,10 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import REFERENCE, needs_pvpython
+from conftest import DATA, needs_pvpython
 
 pytestmark = [needs_pvpython, pytest.mark.paraview, pytest.mark.slow]
-REF = REFERENCE / "losslens" / "vit_clean_seed0_d1.0.vti"
+REF = DATA / "cases" / "landscape_resnet56_noshort.vti"  # a losstopo landscape with several basins
 MARKER = 12  # point size of the markers in pipelines.py
 
 PROBE = textwrap.dedent(r'''
@@ -163,7 +163,7 @@ def _check_markers(img, pixels):
 def test_states_point_at_the_fresh_landscape(diagram, tree, landscape):
     for probe in (diagram, tree):
         assert probe["reader_file"] == str(landscape)
-        assert probe["reader_points"] == 1600
+        assert probe["reader_points"] == 1681
 
 
 def test_diagram_view_has_one_marker_per_pair(diagram, pairs):

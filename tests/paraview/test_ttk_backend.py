@@ -7,12 +7,12 @@ the VTK_LINE grid TTK writes) and the FTM layout of the merge tree.
 
 from __future__ import annotations
 
-import csv
 
 import numpy as np
 import pytest
 
-from conftest import REFERENCE
+from conftest import DATA
+from references import data_manifest, ttk_outputs, ttk_zero_dim_pairs, vtk_from_outputs
 from losstopo import cli, names, vtkio
 from losstopo.jobs.analyze import analyze_path, resolve_backend
 from losstopo.errors import LossTopoError
@@ -21,7 +21,7 @@ from losstopo.topology import compute_topology
 from losstopo.paraview import ttk as ttk_backend
 from losstopo.vtkio.topology import merge_tree_vtk
 
-CASE = REFERENCE / "losslens" / "resnet20_nores_seed123_random_d1.0"
+CASE = DATA / "cases" / "landscape_resnet56_noshort"
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def no_ttk(monkeypatch):
 def _case():
     ds = vtkio.read(f"{CASE}.vti")
     v = vtkio.scalar_field(ds, names.LOSS)
-    return ds, v, compute_topology(v, ImageConnectivity(dims=(40, 40)))
+    return ds, v, compute_topology(v, ImageConnectivity(dims=(41, 41)))
 
 
 def test_detection_agrees_with_the_plugin_search(monkeypatch):
@@ -73,30 +73,19 @@ def test_auto_backend_falls_back_to_builtin(no_ttk, tmp_path):
     assert s["backend"] == "builtin"
 
 
-def test_pairs_from_ttk_diagram_layout():
-    """TTK's exported diagram, rebuilt as TTK writes it (pairs as 2-point lines + diagonal), converts back."""
-    with open(f"{CASE}.persistence.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    n = len(rows) // 2
-    pts = np.array([[float(r["Points:0"]), float(r["Points:1"]), 0.0] for r in rows])
-    ctype = np.array([int(r["CriticalType"]) for r in rows], dtype=np.int32)
-    vid = np.array([int(r["ttkVertexScalarField"]) for r in rows], dtype=np.int32)
-    cells = np.vstack([np.arange(2 * n).reshape(n, 2), [[0, 2]]])
-    diagram = vtkio.make_cells(
-        pts, cells, vtkio.VTK_LINE,
-        point_arrays={names.VERTEX_SCALAR_FIELD: vid, names.CRITICAL_TYPE: ctype},
-        cell_arrays={names.PAIR_IDENTIFIER: np.r_[np.arange(n), -1].astype(np.int32),
-                     names.PAIR_TYPE: np.r_[np.where(ctype[0::2] == 0, 0, 1), -1].astype(np.int32),
-                     names.IS_FINITE: np.r_[0, np.ones(n - 1), 0].astype(np.uint8),
-                     names.PERSISTENCE: np.r_[pts[1::2, 1] - pts[0::2, 0], 0.0],
-                     names.BIRTH: np.r_[pts[0::2, 0], 0.0]})
+@pytest.mark.parametrize("build", data_manifest()["builds"])
+def test_pairs_from_real_ttk_diagram(build):
+    """Real TTK's diagram of the case (tests/data, with its saddle-maximum pairs) converts back to our pairs."""
+    ttk = ttk_outputs(CASE.name, build)
+    if ttk is None:
+        pytest.skip(f"TTK {build} failed on {CASE.name} when the fixtures were made")
+    diagram = vtk_from_outputs(ttk, "diagram")
     _, values, ref = _case()
     pairs = ttk_backend.pairs_from_ttk(diagram, values)
-    zero = [(int(rows[2 * i]["ttkVertexScalarField"]), int(rows[2 * i + 1]["ttkVertexScalarField"]))
-            for i in range(n) if int(rows[2 * i]["CriticalType"]) == 0]
-    assert len(zero) < n  # the CSV also holds saddle-maximum pairs, which must be dropped
+    zero = ttk_zero_dim_pairs(ttk)
+    assert len(zero) < len(ttk["diagram/cell/PairType"]) - 1  # TTK also wrote saddle-maximum pairs: dropped
     assert sorted(zip(pairs.birth_vertex.tolist(), pairs.death_vertex.tolist())) == sorted(zero)
-    assert (pairs.birth_vertex[0], pairs.death_vertex[0]) == zero[0] and not pairs.finite[0]
+    assert not pairs.finite[0] and pairs.birth_vertex[0] == ref.pairs.birth_vertex[0]
     assert np.array_equal(pairs.birth, values[pairs.birth_vertex])  # exact values, not TTK's float32 points
     assert np.all(np.diff(pairs.persistence[1:]) <= 0)  # PersistencePairs' order: finite by persistence
     assert sorted(pairs.persistence.tolist()) == pytest.approx(sorted(ref.pairs.persistence.tolist()))
@@ -121,7 +110,7 @@ def test_join_tree_from_ttk_layout(tmp_path):
 @pytest.mark.skipif(not ttk_backend.ttk_available(), reason="TTK is not loadable in ParaView here")
 def test_ttk_backend_equals_builtin():
     _, values, ref = _case()
-    res = ttk_backend.compute_topology_ttk(values, ImageConnectivity(dims=(40, 40)))
+    res = ttk_backend.compute_topology_ttk(values, ImageConnectivity(dims=(41, 41)))
     assert sorted(zip(res.pairs.birth_vertex, res.pairs.death_vertex)) == \
         sorted(zip(ref.pairs.birth_vertex, ref.pairs.death_vertex))
     assert sorted(res.tree.node_vertex.tolist()) == sorted(ref.tree.node_vertex.tolist())

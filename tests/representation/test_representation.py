@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import REFERENCE
+from conftest import DATA
 from losstopo import names, vtkio
 from losstopo.errors import LossTopoError
 from losstopo.landscape.files import Landscape
@@ -78,7 +78,7 @@ def test_exact_knn_equals_brute_force(dims):
 
 
 def test_knn_graph_equals_independent_reference_graph():
-    ds = vtkio.read(REFERENCE / "ttk" / "knn8_scatter_800.vtu")
+    ds = vtkio.read(DATA / "cases" / "knn_scatter_800.vtu")  # scipy cKDTree's exact 8-NN (make_data.py)
     edges, info = knn_graph(vtkio.points(ds)[:, :2], k=8, seed=0)
     assert edge_set(edges) == edge_set(vtkio.line_edges(ds))
     assert info["recall"] == 1.0 and info["k"] == 8 and info["n_edges"] == len(edges)

@@ -1,4 +1,5 @@
-"""`losstopo study files` on the reference ResNet-20 landscapes: metrics equal TTK's own CSVs."""
+"""`losstopo study files`: metrics equal real TTK's outputs, on our fixtures (tests/data) and, where
+$LOSSTOPO_REFERENCE names them, on the published ResNet-20 landscapes with TTK's own CSVs."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REFERENCE
+from conftest import DATA, REFERENCE, needs_reference
+from references import data_manifest, ttk_outputs, ttk_zero_dim_pairs
 from losstopo import vtkio
 from losstopo.cli import main
 
 LOSSLENS = REFERENCE / "losslens"
 REGEX = r"resnet20_(?P<group>res|nores)_seed(?P<seed>\d+)_random_d(?P<span>[0-9.]+)"
-pytestmark = pytest.mark.skipif(not LOSSLENS.is_dir(), reason="reference landscapes missing")
 
 
 def ttk_numbers(name: str) -> dict[str, float]:
@@ -40,6 +41,7 @@ def files_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
     return rc, out
 
 
+@needs_reference
 def test_reference_metrics_equal_ttk(files_run: tuple[int, Path]) -> None:
     rc, out = files_run
     assert rc == 0
@@ -63,6 +65,28 @@ def test_reference_metrics_equal_ttk(files_run: tuple[int, Path]) -> None:
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
     summary = (out / "files_summary.md").read_text()
     assert "| nores | 0.05 | 4 |" in summary and "resnet20_nores_seed0_hessian_d0.05" in summary
+
+
+def test_fixture_images_equal_real_ttk(tmp_path: Path) -> None:
+    """The 2-D fixture images grouped by their kind: minima, saddles and pairs as real TTK found them."""
+    rc = main(["study", "files", str(DATA / "cases" / "*2d*.vti"), str(DATA / "cases" / "landscape_*.vti"),
+               "--group-by", r"^(?P<group>[a-z]+)", "--out", str(tmp_path)])
+    assert rc == 0
+    with open(tmp_path / "files.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) >= 4 and len({r["group"] for r in rows}) >= 3
+    build = data_manifest()["builds"][0]
+    checked = 0
+    for r in rows:
+        ttk = ttk_outputs(Path(r["file"]).stem, build)
+        if ttk is None:
+            continue
+        types = ttk["tree0/point/CriticalType"].tolist()
+        assert int(r["minima"]) == types.count(0) and int(r["saddles"]) == types.count(1) + types.count(4)
+        assert int(r["n_pairs"]) == len(ttk_zero_dim_pairs(ttk))
+        checked += 1
+    assert checked >= 3
+    assert (tmp_path / "files_figure.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_graph_file(tmp_path: Path) -> None:
@@ -90,16 +114,16 @@ def _err(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
 
 
 def test_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    vti = str(LOSSLENS / "resnet20_res_seed0_random_d0.5.vti")
+    vti = str(DATA / "cases" / "ties2d_50x30.vti")
     err = _err(capsys, ["study", "files", str(tmp_path / "nothing_*.vti"), "--group-by", "(x)", "--out",
                         str(tmp_path / "o")])
     assert "no landscape file matches" in err
-    err = _err(capsys, ["study", "files", vti, "--group-by", "resnet20_res", "--out", str(tmp_path / "o")])
+    err = _err(capsys, ["study", "files", vti, "--group-by", "ties2d", "--out", str(tmp_path / "o")])
     assert "has no group" in err
     err = _err(capsys, ["study", "files", vti, "--group-by", "(unclosed", "--out", str(tmp_path / "o")])
     assert "not a valid regular expression" in err
     err = _err(capsys, ["study", "files", vti, "--group-by", "(vit)_", "--out", str(tmp_path / "o")])
     assert "matches none" in err
-    err = _err(capsys, ["study", "files", vti, "--group-by", "(res)", "--array", "Nope", "--out",
+    err = _err(capsys, ["study", "files", vti, "--group-by", "(ties)", "--array", "Nope", "--out",
                         str(tmp_path / "o")])
     assert "no point array 'Nope'" in err

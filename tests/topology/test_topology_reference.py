@@ -1,4 +1,5 @@
-"""The built-in backend against TTK's own outputs (shared/reference): losslens CSVs and TTK 1.2 JSONs.
+"""The built-in backend against TTK's outputs on third-party landscapes ($LOSSTOPO_REFERENCE): losslens
+CSVs and TTK 1.2 JSONs (skipped without them; tests/topology/test_topology_data.py covers our own fixtures).
 
 Compares vertex ids exactly (join-tree nodes with their CriticalType, 0-dim pairs), TTK's
 RegionSize/RegionSpan node columns, and the average persistence computed from TTK's pairs with
@@ -13,7 +14,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from conftest import REFERENCE
+from conftest import REFERENCE, needs_reference
 from references import LOSSLENS, LOSSLENS_CASES, load_losslens, read_csv
 from losstopo import vtkio
 from losstopo.representation import GraphConnectivity, ImageConnectivity
@@ -25,7 +26,7 @@ CASES = LOSSLENS_CASES
 TYPE_NAMES = {0: "min", 1: "saddle1", 3: "max", 4: "degenerate"}
 TTK_CASES = ["ties2d_50x30", "rough3d_16x12x10", "ties3d_12", "knn8_scatter_800"]
 
-pytestmark = pytest.mark.skipif(not LOSSLENS.exists(), reason="shared reference data missing")
+pytestmark = needs_reference
 
 
 def ttk_zero_pairs(name: str) -> list[tuple[int, int]]:

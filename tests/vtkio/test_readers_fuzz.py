@@ -9,6 +9,7 @@ The number of examples is bounded to keep the whole file under ~20 s.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,12 +19,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REFERENCE
+from conftest import DATA
 from losstopo.errors import LossTopoError
 from losstopo.landscape.files import Landscape, load_landscape, save_landscape
 
-VTK_SOURCES = [REFERENCE / "losslens" / "pinn_beta1.0_seed0.vti", REFERENCE / "ttk" / "knn8_scatter_800.vtu",
-               REFERENCE / "ttk" / "rough3d_16x12x10.vti"]
+VTK_SOURCES = [DATA / "cases" / f for f in ("landscape_resnet56_noshort.vti", "knn_scatter_800.vtu",
+                                             "rough3d_16x12x10.vti")]
 
 # The child: every reader on the path of `losstopo analyze` (vtkio.read, the array lookup, edges,
 # connectivity checks) for each file; prints one JSON object {file: outcome}.
@@ -93,13 +94,14 @@ def test_truncations_and_bit_flips_of_real_files(tmp_path):
     data = VTK_SOURCES[0].read_bytes()
     for i, n in enumerate((39999, 3999999)):
         files.append(tmp_path / f"t_extent{i}.vti")
-        files[-1].write_bytes(data.replace(b"0 39 0 39 0 0", f"0 {n} 0 {n} 0 0".encode()))
+        assert b"0 40 0 40 0 0" in data  # the 41x41 landscape's extent
+        files[-1].write_bytes(data.replace(b"0 40 0 40 0 0", f"0 {n} 0 {n} 0 0".encode()))
     files.append(tmp_path / "t_piece.vti")
-    files[-1].write_bytes(data.replace(b'Piece Extent="0 39 0 39 0 0"', b'Piece Extent="0 39 5 1 0 0"'))
+    files[-1].write_bytes(data.replace(b'Piece Extent="0 40 0 40 0 0"', b'Piece Extent="0 40 5 1 0 0"'))
     graph = VTK_SOURCES[1].read_bytes()
-    assert b'offset="25492"' in graph
+    last = re.findall(rb'offset="(\d+)"', graph)[-1]  # the last data block's offset, moved into another block
     files.append(tmp_path / "t_offset.vtu")
-    files[-1].write_bytes(graph.replace(b'offset="25492"', b'offset="25992"'))
+    files[-1].write_bytes(graph.replace(b'offset="' + last + b'"', b'offset="%d"' % (int(last) + 500)))
     outcomes = run_child(files)
     check(outcomes)
     # Every truncated copy is rejected (VTK itself would read them as zero-filled data without a word).

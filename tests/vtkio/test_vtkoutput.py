@@ -1,7 +1,8 @@
 """TTK-layout VTK outputs against what TTK 1.2 wrote for the same inputs.
 
-References: /work/shared/reference/losslens (TTK FTM join-tree nodes and TTK PersistenceDiagram points
-exported from ParaView as CSV) and /work/shared/reference/ttk (TTK 1.2 JSON incl. the diagonal cell).
+References: the third-party landscapes in $LOSSTOPO_REFERENCE (losslens: TTK FTM join-tree nodes and TTK
+PersistenceDiagram points exported from ParaView as CSV; ttk: TTK 1.2 JSON incl. the diagonal cell; those
+tests skip without it) and our own fixtures in tests/data.
 Layout facts checked here come from TTK's source (ttkFTMStructures.h, ttkPersistenceDiagramUtils.cpp).
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REFERENCE
+from conftest import DATA, REFERENCE, needs_reference
 from losstopo import names, vtkio
 from losstopo.representation import GraphConnectivity, ImageConnectivity
 from losstopo.topology import compute_topology
@@ -48,10 +49,18 @@ def losslens_results():
     return {name: _analyse(LOSSLENS / f"{name}.vti") for name in CASES}
 
 
+@pytest.fixture(scope="module")
+def data_results():
+    """Two images of our own fixtures: a losstopo landscape with several basins, and smooth bumps."""
+    return [_analyse(DATA / "cases" / f"{name}.vti") for name in ("landscape_resnet56_noshort", "smooth2d_64x48")]
+
+
+@needs_reference
 def test_reference_data_present():
     assert len(CASES) == 71
 
 
+@needs_reference
 @pytest.mark.parametrize("name", CASES)
 def test_merge_tree_nodes_equal_ttk_csv(losslens_results, name):
     ds, result = losslens_results[name]
@@ -78,6 +87,7 @@ def test_merge_tree_nodes_equal_ttk_csv(losslens_results, name):
     assert pa[names.NODE_ID].tolist() == list(range(len(ref)))
 
 
+@needs_reference
 @pytest.mark.parametrize("name", CASES)
 def test_persistence_diagram_equals_ttk_csv(losslens_results, name):
     ds, result = losslens_results[name]
@@ -110,6 +120,7 @@ def test_persistence_diagram_equals_ttk_csv(losslens_results, name):
     assert ca[names.IS_FINITE].tolist() == [0] + [1] * (n - 1) + [0]
 
 
+@needs_reference
 @pytest.mark.parametrize("case", ["ties2d_50x30", "rough3d_16x12x10", "ties3d_12", "knn8_scatter_800"])
 def test_diagonal_and_types_equal_ttk_json(case):
     path = next(TTK.glob(f"{case}.vt?"))
@@ -143,8 +154,8 @@ def test_diagonal_and_types_equal_ttk_json(case):
         assert ours_p == pytest.approx(p["death"] - p["birth"], abs=1e-12)
 
 
-def test_outputs_read_back_with_ttk_array_types(tmp_path, losslens_results):
-    ds, result = losslens_results[CASES[0]]
+def test_outputs_read_back_with_ttk_array_types(tmp_path, data_results):
+    ds, result = data_results[0]
     nodes, arcs, seg = merge_tree_vtk(result, ds)
     diagram = persistence_diagram_vtk(result, ds)
     files = {"nodes.vtu": nodes, "arcs.vtu": arcs, "seg.vti": seg, "diagram.vtu": diagram}
@@ -193,9 +204,10 @@ def test_outputs_read_back_with_ttk_array_types(tmp_path, losslens_results):
     assert kind(dg, names.IS_FINITE, cells=True) == ("vtkUnsignedCharArray", n_pairs + 1, 1)
 
 
-def test_arcs_and_segmentation_are_consistent_with_the_field(losslens_results):
+@pytest.mark.parametrize("which", [0, 1])
+def test_arcs_and_segmentation_are_consistent_with_the_field(data_results, which):
     """Every arc joins its two nodes' points; every regular vertex lies between its arc's end values."""
-    ds, result = losslens_results[CASES[1]]
+    ds, result = data_results[which]
     nodes, arcs, seg = merge_tree_vtk(result, ds)
     values = vtkio.scalar_field(ds, names.LOSS)
     npa, ca = vtkio.point_arrays(nodes), vtkio.cell_arrays(arcs)
