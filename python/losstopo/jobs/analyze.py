@@ -3,11 +3,12 @@
     losstopo analyze INPUT.vti|INPUT.vtu|DIR [--array Loss] [--backend auto|builtin|ttk]
                      [--simplify X] [--simplify-relative] [--representation image|knn] [--k 8] --out DIR
 
-Reads the scalar field, applies the non-finite policy (finite.py), builds the representation (image
-or kNN graph, stage 3), computes the join tree and 0-dim persistence (stage 4, built-in or TTK) and
-the metrics (stage 5). Writes, each atomically, into --out: topology.json, merge_tree_nodes.vtu,
-merge_tree_arcs.vtu, segmentation.vti|vtu, persistence_diagram.vtu (TTK's layouts), knn_graph.vtu
-(graphs built here) and the pictures landscape.png, merge_tree.png, persistence_diagram.png.
+Reads the scalar field (raw: inf/NaN kept, see finite.py), builds the representation (image or kNN
+graph, stage 3), computes the join tree and 0-dim persistence of its finite part (stage 4, built-in or
+TTK; non-finite points left out) and the metrics (stage 5). Writes, each atomically, into --out:
+topology.json, merge_tree_nodes.vtu, merge_tree_arcs.vtu, segmentation.vti|vtu, persistence_diagram.vtu
+(TTK's layouts), knn_graph.vtu (graphs built here) and the pictures landscape.png, merge_tree.png,
+persistence_diagram.png.
 """
 
 from __future__ import annotations
@@ -87,9 +88,7 @@ def _from_landscape_dir(path: Path, array: str, representation: str | None, k: i
 
 def _from_vtk(path: Path, array: str, representation: str | None, k: int, seed: int) -> Domain:
     ds = vtkio.read(path)
-    raw = vtkio.scalar_field(ds, array, source=str(path))
-    if array == names.LOSS and ds.GetPointData().GetArray(names.RAW_LOSS) is not None:
-        raw = vtkio.scalar_field(ds, names.RAW_LOSS, source=str(path))  # the file's Loss is already finite
+    raw = vtkio.raw_field(ds, array, source=str(path))  # a landscape's Loss is finite for display only
     if representation == "knn":
         arrays = vtkio.point_arrays(ds)
         arrays[array] = finite_version(raw)[0]
@@ -132,6 +131,17 @@ def load_domain(input_path: str | os.PathLike, array: str = names.LOSS, represen
 
 # ------------------------------------------------------------------------------------------ compute
 
+def id_ranges(ids: np.ndarray) -> list[list[int]]:
+    """Sorted vertex ids as inclusive runs [[first, last], ...] (a blob of a grid is one run per row)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    if ids.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(ids) != 1)
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [ids.size - 1]])
+    return [[int(ids[a]), int(ids[b])] for a, b in zip(starts, ends)]
+
+
 def resolve_backend(backend: str) -> str:
     """'auto' -> 'ttk' when TTK is loadable in ParaView, else 'builtin'; 'ttk' without TTK -> error."""
     from ..paraview.ttk import require_ttk, ttk_available
@@ -159,6 +169,7 @@ def _topology_json(dom: Domain, result: Any, metrics: dict, backend: str, array:
                                    "average_persistence_finite", "max_persistence")},
         "metrics": metrics,
         "n_nonfinite": int(n_bad),
+        "nonfinite_vertices": id_ranges(np.flatnonzero(~np.isfinite(dom.raw))),
         "simplify": {"value": float(simplify), "relative": bool(simplify_relative),
                      "threshold": float(result.simplify_threshold)},
         "knn": dom.knn,
@@ -202,26 +213,29 @@ def analyze_domain(dom: Domain, out_dir: str | os.PathLike, array: str = names.L
     steps = steps or _Steps(3, progress=False)
     out = ensure_output_dir(out_dir)
     used = resolve_backend(backend)
-    values, mask, n_bad = finite_version(dom.raw)
-    if n_bad:
-        dom.notes.append(f"{n_bad} non-finite values replaced by a plateau above the finite maximum")
     steps.start(f"merge tree and persistence ({used})")
-    if used == "ttk":
+    if used == "ttk":  # both backends leave non-finite points out: the topology of the finite part
         from ..paraview.ttk import compute_topology_ttk
 
-        result = compute_topology_ttk(values, dom.connectivity, simplify, simplify_relative)
+        result = compute_topology_ttk(dom.raw, dom.connectivity, simplify, simplify_relative)
     else:
-        result = compute_topology(values, dom.connectivity, simplify=simplify,
+        result = compute_topology(dom.raw, dom.connectivity, simplify=simplify,
                                   simplify_relative=simplify_relative)
+    n_bad = result.n_nonfinite
+    if n_bad:
+        dom.notes.append(f"{n_bad} of {result.n_vertices} points have a non-finite {array} (inf/NaN): left out, "
+                         "the topology is that of the finite points (nonfinite_vertices, ValidMask)")
     metrics = topology_metrics(result)
     summary = _topology_json(dom, result, metrics, used, array, n_bad, simplify, simplify_relative)
     steps.done()
 
     steps.start("VTK outputs")
     dataset = vtkio.shallow_copy(dom.dataset)
+    if n_bad:  # ValidMask, RawLoss and a finite display array (landscapes carry them already)
+        vtkio.mark_nonfinite(dataset, array, dom.raw)
     if result.simplify_threshold > 0:  # like TTK after its simplification: the field the tree was built on
         dataset.GetPointData().RemoveArray(array)
-        dataset.GetPointData().AddArray(vtkio.to_vtk_array(array, result.values))
+        dataset.GetPointData().AddArray(vtkio.to_vtk_array(array, finite_version(result.values)[0]))
     nodes, arcs, segmentation = vtkio.merge_tree_vtk(result, dataset)
     ext = ".vti" if dom.kind == "image" else ".vtu"
     files = {"merge_tree_nodes": NODES_VTU, "merge_tree_arcs": ARCS_VTU, "segmentation": SEGMENTATION + ext,
