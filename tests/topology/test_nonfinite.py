@@ -178,7 +178,8 @@ def test_image_3d(case):
 
 def knn_edges(points: np.ndarray, k: int) -> np.ndarray:
     _, idx = cKDTree(points).query(points, k=k + 1)
-    e = np.array([(i, int(j)) for i, row in enumerate(idx) for j in row if j != i], dtype=np.int64)
+    e = np.array([(i, int(j)) for i, row in enumerate(idx) for j in row if j != i and j < len(points)],
+                 dtype=np.int64).reshape(-1, 2)
     return np.unique(np.sort(e, axis=1), axis=0)
 
 
