@@ -13,6 +13,8 @@ persistence_diagram.png.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +24,7 @@ import numpy as np
 
 from .. import names, settings, vtkio
 from ..errors import LossTopoError
-from ..fileio import ensure_output_dir, write_json
+from ..fileio import differ_text, ensure_output_dir, output_folder, publish, reading, staging, write_json
 from ..finite import finite_version
 from ..metrics import topology_metrics
 from ..representation import graph_connectivity
@@ -117,16 +119,18 @@ def load_domain(input_path: str | os.PathLike, array: str = names.LOSS, represen
         settings.choice("--representation", representation, vtkio.REPRESENTATIONS)
     k = settings.k(k)
     if p.is_dir():
-        if (p / names.LANDSCAPE_NPZ).exists():
-            return _from_landscape_dir(p, array, representation, k, seed)
-        for name in (names.LANDSCAPE_VTI, names.LANDSCAPE_VTU):
-            if (p / name).exists():
-                return _from_vtk(p / name, array, representation, k, seed)
+        with reading(p):  # never a folder that another process is writing
+            if (p / names.LANDSCAPE_NPZ).exists():
+                return _from_landscape_dir(p, array, representation, k, seed)
+            for name in (names.LANDSCAPE_VTI, names.LANDSCAPE_VTU):
+                if (p / name).exists():
+                    return _from_vtk(p / name, array, representation, k, seed)
         raise LossTopoError(f"folder {p} holds no {names.LANDSCAPE_NPZ}, {names.LANDSCAPE_VTI} or "
                             f"{names.LANDSCAPE_VTU}", "pass a landscape folder or a .vti/.vtu file")
     if not p.exists():
         raise LossTopoError(f"input {p} does not exist", "check the path")
-    return _from_vtk(p, array, representation, k, seed)
+    with reading(p.parent):
+        return _from_vtk(p, array, representation, k, seed)
 
 
 # ------------------------------------------------------------------------------------------ compute
@@ -208,7 +212,7 @@ class _Steps:
 
 def analyze_domain(dom: Domain, out_dir: str | os.PathLike, array: str = names.LOSS, backend: str = "auto",
                    simplify: float = 0.0, simplify_relative: bool = False, pictures: bool = True,
-                   steps: _Steps | None = None) -> dict:
+                   steps: _Steps | None = None, record: dict | None = None) -> dict:
     """Stages 4-5 on a loaded Domain and every output file; returns the topology.json content."""
     steps = steps or _Steps(3, progress=False)
     out = ensure_output_dir(out_dir)
@@ -260,6 +264,8 @@ def analyze_domain(dom: Domain, out_dir: str | os.PathLike, array: str = names.L
                                        title=f"persistence diagram of {what}")
         files.update(PICTURES)
     summary["files"] = files
+    if record is not None:  # what check_previous compares a rerun with
+        summary["settings"] = record
     write_json(out / TOPOLOGY_JSON, summary)
     steps.done()
     return summary
@@ -268,22 +274,80 @@ def analyze_domain(dom: Domain, out_dir: str | os.PathLike, array: str = names.L
 def analyze_path(input: str | os.PathLike, out_dir: str | os.PathLike, array: str = names.LOSS,
                  backend: str = "auto", simplify: float = 0.0, representation: str | None = None, k: int = 8,
                  simplify_relative: bool = False, seed: int = 0, pictures: bool = True,
-                 progress: bool = True) -> dict:
+                 progress: bool = True, overwrite: bool = False) -> dict:
     """Analyse a landscape folder / .vti / .vtu and write every output into out_dir; returns topology.json.
 
     representation: "knn" analyses the k-nearest-neighbour graph of the points instead of the file's own
     connectivity (see load_domain).
     progress: a tqdm bar over the steps on a terminal (building a kNN graph first compiles
     pynndescent's numba code, 20-80 s once per process).
+    out_dir has one writer (its lock). An analysis of other settings (or of another input) already in it
+    is refused unless overwrite=True; the outputs are written to a staging folder and moved in at the
+    end (topology.json last), so a failed run changes nothing, and a folder it created is removed.
     """
-    out = ensure_output_dir(out_dir)  # fail on a bad --out before any long work
     resolve_backend(backend)
-    steps = _Steps(4, progress)
+    wanted = analysis_settings(input, array, backend, simplify, simplify_relative, representation, k, seed)
+    with output_folder(out_dir, "analysis") as out:  # fail on a bad --out before any long work
+        replaced = check_previous(out, wanted, overwrite)
+        steps = _Steps(4, progress)
+        try:
+            steps.start("reading input" + (f", building the {k}-NN graph" if representation == "knn" else ""))
+            dom = load_domain(input, array=array, representation=representation, k=k, seed=seed)
+            steps.done()
+            with staging(out) as stage:
+                summary = analyze_domain(dom, stage, array=array, backend=backend, simplify=simplify,
+                                         simplify_relative=simplify_relative, pictures=pictures, steps=steps,
+                                         record=wanted)
+                publish(stage, out, last=TOPOLOGY_JSON, drop=replaced)
+            return summary
+        finally:
+            steps.close()
+
+
+def _input_digest(p: Path) -> str | None:
+    """sha256 of what an analysis reads (a landscape folder's landscape.npz or .vti/.vtu, or the file)."""
+    if p.is_dir():
+        p = next((p / n for n in (names.LANDSCAPE_NPZ, names.LANDSCAPE_VTI, names.LANDSCAPE_VTU)
+                  if (p / n).exists()), p)
+    if not p.is_file():
+        return None
+    h = hashlib.sha256()
+    with open(p, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def analysis_settings(input: str | os.PathLike, array: str, backend: str, simplify: float, simplify_relative: bool,
+                      representation: str | None, k: int, seed: int) -> dict:
+    """What decides an analysis's outputs: the input (path and content) and every setting."""
+    p = Path(input)
+    return {"input": str(p.resolve()), "input_sha256": _input_digest(p), "array": array, "backend": backend,
+            "simplify": float(settings.threshold(simplify)), "simplify_relative": bool(simplify_relative),
+            "representation": representation, "k": int(settings.k(k)), "seed": int(seed)}
+
+
+def check_previous(out: Path, wanted: dict, overwrite: bool) -> list[str]:
+    """Refuse (one line naming what differs) to replace an analysis of other settings in `out` unless
+    overwrite; returns the files of the analysis to be replaced (removed when the new one is published)."""
+    path = out / TOPOLOGY_JSON
+    if not path.exists():
+        return []
     try:
-        steps.start("reading input" + (f", building the {k}-NN graph" if representation == "knn" else ""))
-        dom = load_domain(input, array=array, representation=representation, k=k, seed=seed)
-        steps.done()
-        return analyze_domain(dom, out, array=array, backend=backend, simplify=simplify,
-                              simplify_relative=simplify_relative, pictures=pictures, steps=steps)
-    finally:
-        steps.close()
+        old = json.loads(path.read_text())
+    except (OSError, ValueError):
+        old = {}
+    if not isinstance(old, dict):
+        old = {}
+    have = old.get("settings")
+    if not isinstance(have, dict):  # written before topology.json recorded its settings
+        simp = old.get("simplify") if isinstance(old.get("simplify"), dict) else {}
+        have = {"input": str(Path(str(old.get("input", ""))).resolve()), "array": old.get("array"),
+                "simplify": simp.get("value"), "simplify_relative": simp.get("relative")}
+        have = {k: v for k, v in have.items() if v is not None}
+    diff = sorted(k for k in have if have.get(k) != wanted.get(k))
+    if diff and not overwrite:
+        raise LossTopoError(f"{out} holds an analysis with other settings ({differ_text(diff)})",
+                            "pass --overwrite to replace it, or choose another --out")
+    files = old.get("files") if isinstance(old.get("files"), dict) else {}
+    return [str(f) for f in files.values()] + [TOPOLOGY_JSON]

@@ -15,6 +15,7 @@ import numpy as np
 from .. import names
 from ..settings import REPRESENTATIONS
 from ..errors import LossTopoError
+from ..fileio import output_lock
 from ..finite import finite_version, with_mask
 from ..landscape.files import Landscape
 from ..representation import (Connectivity, GraphConnectivity, ImageConnectivity, graph_connectivity,
@@ -105,11 +106,13 @@ def landscape_to_vtk(ls: Landscape, representation: str = IMAGE, k: int = 8,
 
 
 def write_landscape_vti(ls: Landscape, directory: str | Path | None = None) -> Path | None:
-    """Write DIR/landscape.vti (the grid folder's VTK view; None for scattered landscapes), atomically."""
+    """Write DIR/landscape.vti (the grid folder's VTK view; None for scattered landscapes), atomically,
+    under the folder's lock (the caller's, when it holds it)."""
     if not ls.is_grid:
         return None
     folder = Path(directory if directory is not None else ls.directory)
-    return write(folder / names.LANDSCAPE_VTI, landscape_to_vtk(ls, IMAGE)[0])
+    with output_lock(folder, "landscape"):
+        return write(folder / names.LANDSCAPE_VTI, landscape_to_vtk(ls, IMAGE)[0])
 
 
 def dataset_connectivity(data: Any) -> Connectivity:
