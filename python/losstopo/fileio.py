@@ -46,6 +46,20 @@ def ensure_output_dir(path: str | os.PathLike) -> Path:
     return p
 
 
+def check_creatable(path: str | os.PathLike) -> Path:
+    """One-line error unless folder `path` exists writable or could be created; creates nothing (so a command
+    that fails later leaves no folder behind)."""
+    p = Path(path).absolute()
+    q = p
+    while not q.exists() and q != q.parent:
+        q = q.parent
+    if not q.is_dir():
+        raise LossTopoError(f"cannot create folder {p}: {q} is a file, not a folder", "choose another --out")
+    if not os.access(q, os.W_OK | os.X_OK):
+        raise LossTopoError(f"cannot create folder {p}: {q} is not writable", "choose a writable --out")
+    return p
+
+
 @contextlib.contextmanager
 def atomic_path(final: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path next to `final`; on success fsync it and rename it to `final`.

@@ -201,14 +201,16 @@ def _study_files(paths: list[Path], rx: re.Pattern, group_by: str, out: Path, ar
         raise LossTopoError(f"--group-by {group_by!r} matches none of the {len(paths)} file names "
                             f"(e.g. {file_label(paths[0])!r})", "adjust the regular expression")
     rows: list[dict[str, Any]] = []
-    for p, g in tqdm(todo, desc="study files", unit="file", disable=not show_progress):
-        m = topology_of_file(p, array=array, k=k)
-        span = g["span"] if g["span"] is not None else m.pop("span_from_file", None)
-        m.pop("span_from_file", None)
-        row = {"file": str(p), "group": g["group"], "span": span, "seed": g["seed"], **m}
-        if p.is_dir():
-            row.update(_checkpoint_metrics(p))
-        rows.append(row)
+    # on a terminal only, and cleared when done or failed: a bad file ends in its one line alone
+    with tqdm(todo, desc="study files", unit="file", disable=None if show_progress else True, leave=False) as bar:
+        for p, g in bar:
+            m = topology_of_file(p, array=array, k=k)
+            span = g["span"] if g["span"] is not None else m.pop("span_from_file", None)
+            m.pop("span_from_file", None)
+            row = {"file": str(p), "group": g["group"], "span": span, "seed": g["seed"], **m}
+            if p.is_dir():
+                row.update(_checkpoint_metrics(p))
+            rows.append(row)
     write_csv(out / "files.csv", rows, FILES_COLUMNS)
     from ..plots.study import files_figure
     from ..study.report import write_files_summary

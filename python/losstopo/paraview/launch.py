@@ -138,12 +138,16 @@ class RenderRequest:
             settings.resolution(self.resolution, 2)
             settings.span(self.span)
             settings.seed(self.seed)
+            settings.samples(self.samples or None)
             self.checkpoint = _existing(self.checkpoint)
+            from ..models.checkpoint import load_checkpoint
+
+            load_checkpoint(self.checkpoint)  # a bad or corrupt checkpoint is named here, not inside pvpython
         elif self.landscape is None:
             raise LossTopoError("nothing to render", "pass a landscape, --checkpoint CKPT, or --state STATE LANDSCAPE")
         if self.landscape is not None:
             self.landscape = _existing(self.landscape)
-            check_landscape(Path(self.landscape), self.state is not None)
+            check_landscape(Path(self.landscape), self.state is not None and self.state.endswith(".pvsm"))
         return self
 
     def settings(self) -> dict:
@@ -151,10 +155,11 @@ class RenderRequest:
         return {k: v for k, v in asdict(self).items() if k != "out"}
 
 
-def check_landscape(path: Path, for_state: bool, require_2d: bool = True) -> None:
+def check_landscape(path: Path, needs_vti: bool, require_2d: bool = True) -> None:
     """One-line errors for a landscape ParaView could not render (or would crash on): it must be a
     landscape folder, landscape.npz, .vti or .vtu that losstopo reads, with a Loss array of which at
-    least two values are finite, and two-dimensional (the views show a surface)."""
+    least two values are finite, and two-dimensional (the views show a surface). needs_vti: a folder
+    must hold landscape.vti (what .pvsm states open with ParaView's own reader)."""
     from .. import names, vtkio
     from ..landscape.files import load_landscape
     from ..topology.finite_part import finite_part
@@ -165,11 +170,11 @@ def check_landscape(path: Path, for_state: bool, require_2d: bool = True) -> Non
             ls = load_landscape(folder)
             finite_part(ls.loss)
             dims = ls.dims
-            if for_state and not (folder / names.LANDSCAPE_VTI).exists():
+            if needs_vti and not (folder / names.LANDSCAPE_VTI).exists():
                 raise LossTopoError(f"{folder} holds no {names.LANDSCAPE_VTI} (scattered coordinates?)",
                                     "render it without --state, or recompute it on a grid")
         elif (folder / names.LANDSCAPE_VTI).exists():
-            return check_landscape(folder / names.LANDSCAPE_VTI, for_state, require_2d)
+            return check_landscape(folder / names.LANDSCAPE_VTI, needs_vti, require_2d)
         else:
             raise LossTopoError(f"{folder} is not a landscape folder (no {names.LANDSCAPE_NPZ})",
                                 "pass a folder written by `losstopo landscape`, or a .vti/.vtu file")
@@ -280,7 +285,7 @@ def gui_command(landscape: str | None, state: str | None, script_dir: Path) -> l
         lines = ["from losstopo.paraview.scripts import pipelines", "pipelines.ensure_plugin()"]
     else:
         found = _existing(landscape)
-        check_landscape(Path(found), for_state=True, require_2d=False)  # the GUI shows 3-D ones too
+        check_landscape(Path(found), needs_vti=str(state).endswith(".pvsm"), require_2d=False)  # 3-D ones too
         lines = ["from losstopo.paraview.scripts import gui_setup",
                  f"gui_setup.open_state({str(state_path(state).resolve())!r}, {found!r})"]
     script = script_dir / "losstopo_gui_setup.py"
