@@ -72,6 +72,15 @@ def test_unfinished_chunks_of_another_run_are_not_mixed(ckpt, tmp_path, capsys):
     assert sorted(md5s(out)) == ["chunks/key.json"]  # no directions.pt written next to them
 
 
+def test_a_run_killed_while_finishing_is_not_finished_work(ckpt, tmp_path):
+    """landscape.npz without meta.json (killed between the two; meta.json is written last) is redone."""
+    out = tmp_path / "ls"
+    assert cli.main(["landscape", str(ckpt), *LS, "--out", str(out)]) == 0
+    (out / names.META_JSON).unlink()
+    assert cli.main(["landscape", str(ckpt), *LS, "--seed", "1", "--out", str(out)]) == 0
+    assert load_landscape(out).meta["seed"] == 1
+
+
 def _landscape(folder: Path, shift: float = 0.0) -> Path:
     a = np.linspace(-1, 1, 9)
     y, x = np.meshgrid(a, a, indexing="ij")

@@ -45,7 +45,8 @@ def _expand(ranges):
     return [v for a, b in ranges for v in range(a, b + 1)]
 
 
-@pytest.mark.parametrize("representation", [None, "knn"])
+@pytest.mark.parametrize("representation", [None, pytest.param("knn", marks=pytest.mark.slow)])  # pynndescent
+# compiles for ~20 s in a fresh process; the kNN rule itself is tested fast in tests/topology/test_nonfinite.py
 def test_folder(folder, tmp_path, representation):
     d, ls = folder
     s = analyze_path(d, tmp_path / "out", representation=representation, backend="builtin", progress=False)

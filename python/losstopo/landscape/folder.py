@@ -74,19 +74,20 @@ def prepare_folder(out: Path, settings: dict[str, Any], settings_key: str, resum
                    overwrite: bool) -> Landscape | None:
     """Check the folder before anything is written into it (the caller holds its lock).
 
-    Returns the finished landscape when it has these settings and resume is on; refuses (one line
+    A finished landscape is one with a readable meta.json (save_landscape writes it last). Returns the
+    finished landscape when it has these settings and resume is on; refuses (one line
     naming the differing settings) to replace a finished landscape of other settings unless overwrite,
     which removes it first (meta.json first, so an interrupted overwrite never looks finished); refuses
     to mix with the unfinished chunks of another run (overwrite removes them).
     """
-    meta = read_meta(out)
-    if meta is not None or (out / names.LANDSCAPE_NPZ).exists():
-        if meta is not None and meta.get("settings_key") == settings_key:
+    meta = read_meta(out)  # written last: without it (a run killed while finishing) nothing is finished
+    if meta is not None:
+        if meta.get("settings_key") == settings_key:
             done = finished(out, settings_key) if resume else None
             if done is not None:
                 return done
         elif not overwrite:
-            diff = differing_settings(meta or {}, settings)
+            diff = differing_settings(meta, settings)
             raise LossTopoError(f"{out} holds a finished landscape computed with other settings "
                                 f"({differ_text(diff)})",
                                 "pass --overwrite to replace it, or choose another --out")
