@@ -6,10 +6,8 @@ components merges them (a join-tree saddle, DEGENERATE when k > 2) and, by the e
 components with the younger minima die there (their 0-dim pairs). Neighbours are TTK's: for images
 its implicit triangulation (see IMAGE_OFFSETS), for graphs the edges. See types.py for how the
 tree's arrays are defined and docs/topology.md for the choices on degenerate inputs.
-
-Only the finite vertices are swept (losstopo.finite.finite_vertices; finite_part.py): a non-finite vertex
-is never processed, so it is never a lower neighbour, never a node, never in a pair, and its
-segmentation is -1. The result is the topology of the finite part (docs/topology.md, "Non-finite values").
+Only finite vertices are swept (finite.finite_vertices): a non-finite one is no node, in no pair, segment
+-1, so the result is the topology of the finite part (finite_part.py; proof in docs/topology.md).
 """
 
 from __future__ import annotations
@@ -265,8 +263,7 @@ def _radix_argsort(values):
 
 
 def sort_order(values: np.ndarray, vertices: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(order, rank): `vertices` (ascending ids; default all) by (value, vertex id), and each vertex's
-    position in that order (vertices left out rank after all others)."""
+    """(order, rank): `vertices` (ascending ids; default all) by (value, vertex id), and their positions."""
     v = np.ascontiguousarray(values, dtype=np.float64)
     if vertices is None or vertices.size == v.size:
         order = _radix_argsort(v)
@@ -276,7 +273,7 @@ def sort_order(values: np.ndarray, vertices: np.ndarray | None = None) -> tuple[
     return order, _rank(order, v.size)
 
 
-def _rank(order: np.ndarray, n_vertices: int) -> np.ndarray:
+def _rank(order: np.ndarray, n_vertices: int) -> np.ndarray:  # unswept vertices rank last
     rank = np.full(n_vertices, n_vertices, dtype=np.int64)
     rank[order] = np.arange(order.size, dtype=np.int64)
     return rank
