@@ -74,3 +74,27 @@ def test_two_ranks_equal_one_process_and_resume_shards(ckpt, tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     np.testing.assert_array_equal(load_landscape(fresh).loss, single.loss)
     shutil.rmtree(fresh)
+
+
+def test_a_folder_in_use_is_refused_on_every_rank(ckpt, tmp_path):
+    """Rank 0 takes the folder's lock; when another process holds it, every rank ends in the same line."""
+    out = tmp_path / "busy"
+    out.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
+                               "from losstopo.fileio import output_lock\n"
+                               f"with output_lock(Path({str(out)!r}), 'test'):\n"
+                               "    print('held', flush=True); time.sleep(120)"],
+                              stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(REPO / "python")))
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        r = _torchrun(ckpt, out)
+        assert r.returncode != 0
+        ours = [ln for ln in r.stderr.splitlines() if ln.startswith("losstopo: error:")]
+        # every rank that got to print printed the same line (torchrun may stop rank 1 first, then adds
+        # its own failure report, which losstopo cannot silence)
+        assert 1 <= len(ours) <= 2 and len(set(ours)) == 1, r.stderr[-3000:]
+        assert f"in use by another process (pid {holder.pid}" in ours[0]
+        assert sorted(p.name for p in out.iterdir()) == [".losstopo.lock"]  # nothing written
+    finally:
+        holder.kill()
+        holder.wait()

@@ -108,14 +108,26 @@ def test_duplicate_edges_and_self_loops_are_harmless():
 
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
-def test_non_finite_values_follow_the_one_policy(bad):
+def test_non_finite_values_are_left_out(bad):
+    """A non-finite vertex is no node and in no pair: the constant field keeps 1 minimum, its maximum is
+    the highest finite vertex (15), not the non-finite one, and the display fill is never used."""
     v = np.zeros(16)
     v[5] = bad
-    direct = compute_topology(v, ImageConnectivity((4, 4)))
-    values, mask, n_bad = finite_version(v)  # the policy applied explicitly gives the same result
-    r = compute_topology(values, ImageConnectivity((4, 4)))
-    assert n_bad == 1 and direct.n_nonfinite == 1 and r.n_nonfinite == 0
-    assert np.array_equal(direct.pairs.death_vertex, r.pairs.death_vertex) and r.pairs.death_vertex[0] == 5
+    r = compute_topology(v, ImageConnectivity((4, 4)))
+    assert r.n_nonfinite == 1 and 5 not in r.tree.node_vertex.tolist()
+    assert r.pairs.birth_vertex.tolist() == [0] and r.pairs.death_vertex.tolist() == [15]
+    assert r.tree.segmentation[5] == -1 and (np.delete(r.tree.segmentation, 5) >= 0).all()
+    filled = compute_topology(finite_version(v)[0], ImageConnectivity((4, 4)))  # the old plateau policy
+    assert filled.pairs.death_vertex.tolist() == [5]  # ... put the maximum on the non-finite vertex
+
+
+@pytest.mark.parametrize("n_finite", [0, 1])
+def test_all_or_all_but_one_non_finite_is_an_error(n_finite):
+    v = np.full(16, np.nan)
+    v[:n_finite] = 1.0
+    with pytest.raises(LossTopoError, match="finite") as e:
+        compute_topology(v, ImageConnectivity((4, 4)))
+    assert "\n" not in str(e.value) and ";" in str(e.value)
 
 
 def test_bad_inputs():

@@ -3,12 +3,14 @@
 One module per subcommand, each with `add_arguments(parser)` and `run(args) -> int`, imported lazily so
 `losstopo --help` is fast. `main` opts the process in to what a library must not do on its own (glibc
 malloc tuning, torch.compile's cache folder) and turns every user error (LossTopoError, argparse errors,
-unreadable files) into one line on stderr and exit code 2.
+unreadable files, a full disk) into one line on stderr and exit code 2; anything else (a bug) is one line
+and exit code 1 (LOSSTOPO_DEBUG=1 shows the traceback).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Sequence
 
@@ -78,6 +80,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"losstopo: error: {e.strerror}: {e.filename}; check the path and its permissions",
               file=sys.stderr)
         return EXIT_USER_ERROR
+    except OSError as e:  # e.g. a full disk: the atomic writes left every final file as it was
+        where = f": {e.filename}" if e.filename else ""
+        print(f"losstopo: error: {e.strerror or e}{where}; free space or choose another --out", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except MemoryError:
+        print("losstopo: error: out of memory; lower --resolution, --samples or --batch-size", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except Exception as e:  # a bug: still one line (the traceback on request)
+        if os.environ.get("LOSSTOPO_DEBUG"):
+            raise
+        text = " ".join(str(e).split())[:300]
+        print(f"losstopo: internal error: {type(e).__name__}: {text}; please report it with the command "
+              "(LOSSTOPO_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

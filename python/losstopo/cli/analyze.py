@@ -28,6 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="neighbours per point of the kNN graph (default 8)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the kNN graph construction")
     parser.add_argument("--no-pictures", action="store_true", help="skip the PNG pictures")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an analysis of other settings in --out (refused without it)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     s = analyze_path(args.input, args.out, array=args.array, backend=args.backend, simplify=args.simplify,
                      representation=args.representation, k=args.k, simplify_relative=args.simplify_relative,
-                     seed=args.seed, pictures=not args.no_pictures)
+                     seed=args.seed, pictures=not args.no_pictures, overwrite=args.overwrite)
     knn = f", kNN k={s['knn']['k']} recall {s['knn']['recall']:.4f}" if s["knn"] else ""
     print(f"{s['connectivity']} of {s['n_vertices']} vertices ({s['backend']}{knn}): {s['minima']} minima, "
           f"{s['saddles']} saddles, average persistence {s['average_persistence']:.6g}; "

@@ -28,6 +28,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the random directions")
     p.add_argument("--coords", default=None, help="FILE.npy with (P, dims) coordinates instead of a grid")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a finished landscape of other settings in --out (refused without it)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--strategy", default="auto", choices=STRATEGIES, help="evaluation strategy (default auto)")
     p.add_argument("--compile", default="auto", choices=("auto", "on", "off"),
@@ -40,19 +42,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..fileio import ensure_output_dir
-    from ..landscape.compute import compute_landscape
+    import contextlib
+
+    from ..fileio import output_folder
+    from ..landscape.folder import has_chunks
     from ..landscape.grid import load_coords
 
     coords = load_coords(args.coords) if args.coords else None
-    ensure_output_dir(args.out)
+    # one writer for the whole command (landscape.vti included); under torchrun rank 0 locks inside
+    folder = contextlib.nullcontext() if args.distributed else output_folder(args.out, "landscape", keep=has_chunks)
+    with folder:
+        return _run(args, coords)
+
+
+def _run(args: argparse.Namespace, coords: np.ndarray | None) -> int:
+    from ..landscape.compute import compute_landscape
+
     comp = {"auto": "auto", "on": True, "off": False}[args.compile]
     ls = compute_landscape(args.checkpoint, directions=args.directions, resolution=args.resolution, span=args.span,
                            dims=args.dims, samples=args.samples, seed=args.seed, out_dir=args.out,
                            resume=args.resume, device=args.device, show_progress=not args.quiet, coords=coords,
                            directions_file=args.directions_file, norm=args.norm, keep_1d=args.keep_1d,
                            orthonormalize=args.orthonormalize, strategy=args.strategy, compile=comp,
-                           batch_size=args.batch_size, chunk_points=args.chunk_points, distributed=args.distributed)
+                           batch_size=args.batch_size, chunk_points=args.chunk_points, distributed=args.distributed,
+                           overwrite=args.overwrite)
     if ls is None:  # a non-zero rank of a distributed run
         return 0
     note = write_vti(ls)

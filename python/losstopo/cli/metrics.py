@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from ..study.ml_metrics import format_table, ml_metrics
 
     settings.positive("Hessian batch", args.hessian_batch, "--hessian-batch")
-    loaded = load_checkpoint(args.checkpoint)
+    loaded = load_checkpoint(args.checkpoint, data_root=args.data_root)
     out = Path(args.out) if args.out else Path(args.checkpoint).with_suffix(".metrics.json")
     if out.is_dir() or not out.parent.is_dir():
         raise LossTopoError(f"cannot write {out}", "pass --out a JSON file path in an existing folder")

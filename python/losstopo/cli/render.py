@@ -32,6 +32,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--make-statefiles", action="store_true",
                    help="regenerate the .pvsm state files (needs TTK loaded in ParaView) into --out and exit")
     p.add_argument("--timeout", type=float, default=1800, help="seconds before giving up (default 1800)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a finished render of other settings in --out (refused without it)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,4 +52,4 @@ def run(args: argparse.Namespace) -> int:
                             seed=args.seed, samples=args.samples, representation=args.representation, k=args.k,
                             backend=args.backend, threshold=args.threshold, width=w, height=h,
                             keep_camera=args.keep_camera)
-    return render(request, timeout=args.timeout)
+    return render(request, timeout=args.timeout, overwrite=args.overwrite)

@@ -32,6 +32,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--k", type=int, default=DEFAULT_K, help="neighbours per point of the kNN graph representation")
     r.add_argument("--out", required=True, help="study folder (rerun the same command to resume)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace a study of other settings in --out (refused without it)")
     r.set_defaults(_study=run_residual)
 
     f = sub.add_parser("files", help="topology metrics of existing landscape files, grouped by a regex",
@@ -44,6 +46,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     f.add_argument("--array", default=names.LOSS, help="point array to analyse (default %(default)s)")
     f.add_argument("--k", type=int, default=8, help="neighbours per point of the kNN graph of scattered landscapes")
     f.add_argument("--out", default="study-files", help="output folder (default %(default)s)")
+    f.add_argument("--overwrite", action="store_true",
+                   help="replace a files study of other settings in --out (refused without it)")
     f.set_defaults(_study=run_files)
 
 
@@ -54,7 +58,7 @@ def run_residual(args: argparse.Namespace) -> int:
     cfg = StudyConfig(data=args.data, data_root=args.data_root, seeds=tuple(args.seeds), epochs=args.epochs,
                       resolution=args.resolution, span=args.span, directions=args.directions,
                       samples=args.samples, hessian_samples=args.hessian_samples, k=args.k)
-    csv_path = run_residual_study(args.out, cfg, show_progress=not args.no_progress)
+    csv_path = run_residual_study(args.out, cfg, show_progress=not args.no_progress, overwrite=args.overwrite)
     out = csv_path.parent
     print(f"study done: {csv_path}, {out / 'figure5.png'}, {out / 'gallery.png'}, {out / 'summary.md'}")
     return 0
@@ -63,7 +67,7 @@ def run_residual(args: argparse.Namespace) -> int:
 def run_files(args: argparse.Namespace) -> int:
     from ..jobs.study_files import study_files
 
-    rows = study_files(args.patterns, args.group_by, args.out, array=args.array, k=args.k)
+    rows = study_files(args.patterns, args.group_by, args.out, array=args.array, k=args.k, overwrite=args.overwrite)
     print(f"{len(rows)} landscapes -> {Path(args.out) / 'files.csv'}, {Path(args.out) / 'files_figure.png'}, "
           f"{Path(args.out) / 'files_summary.md'}")
     return 0

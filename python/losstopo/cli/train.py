@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LossTopoError
-from ..fileio import ensure_output_dir
+from ..fileio import check_creatable
 from ..models.data import DATASETS, dataset_info, load_dataset
 from ..models.train import DEFAULTS, train_model
 from ..models.zoo import MODELS
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out or f"runs/{args.model}{suffix}-{args.data}-seed{args.seed}.pt")
     if out.is_dir():
         raise LossTopoError(f"--out {out} is a folder", "pass a file path such as runs/model.pt")
-    ensure_output_dir(out.parent or Path("."))  # fail before training, not after
+    check_creatable(out.parent or Path("."))  # fail before training, not after (and create nothing yet)
     if dataset_info(args.data).needs_root:
         load_dataset(args.data, "test", root=args.data_root)  # a missing/malformed folder fails fast too
     model, info = train_model(args.model, data=args.data, seed=args.seed, epochs=args.epochs, lr=args.lr,

@@ -3,15 +3,18 @@
     losstopo analyze INPUT.vti|INPUT.vtu|DIR [--array Loss] [--backend auto|builtin|ttk]
                      [--simplify X] [--simplify-relative] [--representation image|knn] [--k 8] --out DIR
 
-Reads the scalar field, applies the non-finite policy (finite.py), builds the representation (image
-or kNN graph, stage 3), computes the join tree and 0-dim persistence (stage 4, built-in or TTK) and
-the metrics (stage 5). Writes, each atomically, into --out: topology.json, merge_tree_nodes.vtu,
-merge_tree_arcs.vtu, segmentation.vti|vtu, persistence_diagram.vtu (TTK's layouts), knn_graph.vtu
-(graphs built here) and the pictures landscape.png, merge_tree.png, persistence_diagram.png.
+Reads the scalar field (raw: inf/NaN kept, see finite.py), builds the representation (image or kNN
+graph, stage 3), computes the join tree and 0-dim persistence of its finite part (stage 4, built-in or
+TTK; non-finite points left out) and the metrics (stage 5). Writes, each atomically, into --out:
+topology.json, merge_tree_nodes.vtu, merge_tree_arcs.vtu, segmentation.vti|vtu, persistence_diagram.vtu
+(TTK's layouts), knn_graph.vtu (graphs built here) and the pictures landscape.png, merge_tree.png,
+persistence_diagram.png.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +24,7 @@ import numpy as np
 
 from .. import names, settings, vtkio
 from ..errors import LossTopoError
-from ..fileio import ensure_output_dir, write_json
+from ..fileio import differ_text, ensure_output_dir, output_folder, publish, reading, staging, write_json
 from ..finite import finite_version
 from ..metrics import topology_metrics
 from ..representation import graph_connectivity
@@ -87,9 +90,7 @@ def _from_landscape_dir(path: Path, array: str, representation: str | None, k: i
 
 def _from_vtk(path: Path, array: str, representation: str | None, k: int, seed: int) -> Domain:
     ds = vtkio.read(path)
-    raw = vtkio.scalar_field(ds, array, source=str(path))
-    if array == names.LOSS and ds.GetPointData().GetArray(names.RAW_LOSS) is not None:
-        raw = vtkio.scalar_field(ds, names.RAW_LOSS, source=str(path))  # the file's Loss is already finite
+    raw = vtkio.raw_field(ds, array, source=str(path))  # a landscape's Loss is finite for display only
     if representation == "knn":
         arrays = vtkio.point_arrays(ds)
         arrays[array] = finite_version(raw)[0]
@@ -118,19 +119,32 @@ def load_domain(input_path: str | os.PathLike, array: str = names.LOSS, represen
         settings.choice("--representation", representation, vtkio.REPRESENTATIONS)
     k = settings.k(k)
     if p.is_dir():
-        if (p / names.LANDSCAPE_NPZ).exists():
-            return _from_landscape_dir(p, array, representation, k, seed)
-        for name in (names.LANDSCAPE_VTI, names.LANDSCAPE_VTU):
-            if (p / name).exists():
-                return _from_vtk(p / name, array, representation, k, seed)
+        with reading(p):  # never a folder that another process is writing
+            if (p / names.LANDSCAPE_NPZ).exists():
+                return _from_landscape_dir(p, array, representation, k, seed)
+            for name in (names.LANDSCAPE_VTI, names.LANDSCAPE_VTU):
+                if (p / name).exists():
+                    return _from_vtk(p / name, array, representation, k, seed)
         raise LossTopoError(f"folder {p} holds no {names.LANDSCAPE_NPZ}, {names.LANDSCAPE_VTI} or "
                             f"{names.LANDSCAPE_VTU}", "pass a landscape folder or a .vti/.vtu file")
     if not p.exists():
         raise LossTopoError(f"input {p} does not exist", "check the path")
-    return _from_vtk(p, array, representation, k, seed)
+    with reading(p.parent):
+        return _from_vtk(p, array, representation, k, seed)
 
 
 # ------------------------------------------------------------------------------------------ compute
+
+def id_ranges(ids: np.ndarray) -> list[list[int]]:
+    """Sorted vertex ids as inclusive runs [[first, last], ...] (a blob of a grid is one run per row)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    if ids.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(ids) != 1)
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [ids.size - 1]])
+    return [[int(ids[a]), int(ids[b])] for a, b in zip(starts, ends)]
+
 
 def resolve_backend(backend: str) -> str:
     """'auto' -> 'ttk' when TTK is loadable in ParaView, else 'builtin'; 'ttk' without TTK -> error."""
@@ -159,6 +173,7 @@ def _topology_json(dom: Domain, result: Any, metrics: dict, backend: str, array:
                                    "average_persistence_finite", "max_persistence")},
         "metrics": metrics,
         "n_nonfinite": int(n_bad),
+        "nonfinite_vertices": id_ranges(np.flatnonzero(~np.isfinite(dom.raw))),
         "simplify": {"value": float(simplify), "relative": bool(simplify_relative),
                      "threshold": float(result.simplify_threshold)},
         "knn": dom.knn,
@@ -197,31 +212,34 @@ class _Steps:
 
 def analyze_domain(dom: Domain, out_dir: str | os.PathLike, array: str = names.LOSS, backend: str = "auto",
                    simplify: float = 0.0, simplify_relative: bool = False, pictures: bool = True,
-                   steps: _Steps | None = None) -> dict:
+                   steps: _Steps | None = None, record: dict | None = None) -> dict:
     """Stages 4-5 on a loaded Domain and every output file; returns the topology.json content."""
     steps = steps or _Steps(3, progress=False)
     out = ensure_output_dir(out_dir)
     used = resolve_backend(backend)
-    values, mask, n_bad = finite_version(dom.raw)
-    if n_bad:
-        dom.notes.append(f"{n_bad} non-finite values replaced by a plateau above the finite maximum")
     steps.start(f"merge tree and persistence ({used})")
-    if used == "ttk":
+    if used == "ttk":  # both backends leave non-finite points out: the topology of the finite part
         from ..paraview.ttk import compute_topology_ttk
 
-        result = compute_topology_ttk(values, dom.connectivity, simplify, simplify_relative)
+        result = compute_topology_ttk(dom.raw, dom.connectivity, simplify, simplify_relative)
     else:
-        result = compute_topology(values, dom.connectivity, simplify=simplify,
+        result = compute_topology(dom.raw, dom.connectivity, simplify=simplify,
                                   simplify_relative=simplify_relative)
+    n_bad = result.n_nonfinite
+    if n_bad:
+        dom.notes.append(f"{n_bad} of {result.n_vertices} points have a non-finite {array} (inf/NaN): left out, "
+                         "the topology is that of the finite points (nonfinite_vertices, ValidMask)")
     metrics = topology_metrics(result)
     summary = _topology_json(dom, result, metrics, used, array, n_bad, simplify, simplify_relative)
     steps.done()
 
     steps.start("VTK outputs")
     dataset = vtkio.shallow_copy(dom.dataset)
+    if n_bad:  # ValidMask, RawLoss and a finite display array (landscapes carry them already)
+        vtkio.mark_nonfinite(dataset, array, dom.raw)
     if result.simplify_threshold > 0:  # like TTK after its simplification: the field the tree was built on
         dataset.GetPointData().RemoveArray(array)
-        dataset.GetPointData().AddArray(vtkio.to_vtk_array(array, result.values))
+        dataset.GetPointData().AddArray(vtkio.to_vtk_array(array, finite_version(result.values)[0]))
     nodes, arcs, segmentation = vtkio.merge_tree_vtk(result, dataset)
     ext = ".vti" if dom.kind == "image" else ".vtu"
     files = {"merge_tree_nodes": NODES_VTU, "merge_tree_arcs": ARCS_VTU, "segmentation": SEGMENTATION + ext,
@@ -246,6 +264,8 @@ def analyze_domain(dom: Domain, out_dir: str | os.PathLike, array: str = names.L
                                        title=f"persistence diagram of {what}")
         files.update(PICTURES)
     summary["files"] = files
+    if record is not None:  # what check_previous compares a rerun with
+        summary["settings"] = record
     write_json(out / TOPOLOGY_JSON, summary)
     steps.done()
     return summary
@@ -254,22 +274,80 @@ def analyze_domain(dom: Domain, out_dir: str | os.PathLike, array: str = names.L
 def analyze_path(input: str | os.PathLike, out_dir: str | os.PathLike, array: str = names.LOSS,
                  backend: str = "auto", simplify: float = 0.0, representation: str | None = None, k: int = 8,
                  simplify_relative: bool = False, seed: int = 0, pictures: bool = True,
-                 progress: bool = True) -> dict:
+                 progress: bool = True, overwrite: bool = False) -> dict:
     """Analyse a landscape folder / .vti / .vtu and write every output into out_dir; returns topology.json.
 
     representation: "knn" analyses the k-nearest-neighbour graph of the points instead of the file's own
     connectivity (see load_domain).
     progress: a tqdm bar over the steps on a terminal (building a kNN graph first compiles
     pynndescent's numba code, 20-80 s once per process).
+    out_dir has one writer (its lock). An analysis of other settings (or of another input) already in it
+    is refused unless overwrite=True; the outputs are written to a staging folder and moved in at the
+    end (topology.json last), so a failed run changes nothing, and a folder it created is removed.
     """
-    out = ensure_output_dir(out_dir)  # fail on a bad --out before any long work
     resolve_backend(backend)
-    steps = _Steps(4, progress)
+    wanted = analysis_settings(input, array, backend, simplify, simplify_relative, representation, k, seed)
+    with output_folder(out_dir, "analysis") as out:  # fail on a bad --out before any long work
+        replaced = check_previous(out, wanted, overwrite)
+        steps = _Steps(4, progress)
+        try:
+            steps.start("reading input" + (f", building the {k}-NN graph" if representation == "knn" else ""))
+            dom = load_domain(input, array=array, representation=representation, k=k, seed=seed)
+            steps.done()
+            with staging(out) as stage:
+                summary = analyze_domain(dom, stage, array=array, backend=backend, simplify=simplify,
+                                         simplify_relative=simplify_relative, pictures=pictures, steps=steps,
+                                         record=wanted)
+                publish(stage, out, last=TOPOLOGY_JSON, drop=replaced)
+            return summary
+        finally:
+            steps.close()
+
+
+def _input_digest(p: Path) -> str | None:
+    """sha256 of what an analysis reads (a landscape folder's landscape.npz or .vti/.vtu, or the file)."""
+    if p.is_dir():
+        p = next((p / n for n in (names.LANDSCAPE_NPZ, names.LANDSCAPE_VTI, names.LANDSCAPE_VTU)
+                  if (p / n).exists()), p)
+    if not p.is_file():
+        return None
+    h = hashlib.sha256()
+    with open(p, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def analysis_settings(input: str | os.PathLike, array: str, backend: str, simplify: float, simplify_relative: bool,
+                      representation: str | None, k: int, seed: int) -> dict:
+    """What decides an analysis's outputs: the input (path and content) and every setting."""
+    p = Path(input)
+    return {"input": str(p.resolve()), "input_sha256": _input_digest(p), "array": array, "backend": backend,
+            "simplify": float(settings.threshold(simplify)), "simplify_relative": bool(simplify_relative),
+            "representation": representation, "k": int(settings.k(k)), "seed": int(seed)}
+
+
+def check_previous(out: Path, wanted: dict, overwrite: bool) -> list[str]:
+    """Refuse (one line naming what differs) to replace an analysis of other settings in `out` unless
+    overwrite; returns the files of the analysis to be replaced (removed when the new one is published)."""
+    path = out / TOPOLOGY_JSON
+    if not path.exists():
+        return []
     try:
-        steps.start("reading input" + (f", building the {k}-NN graph" if representation == "knn" else ""))
-        dom = load_domain(input, array=array, representation=representation, k=k, seed=seed)
-        steps.done()
-        return analyze_domain(dom, out, array=array, backend=backend, simplify=simplify,
-                              simplify_relative=simplify_relative, pictures=pictures, steps=steps)
-    finally:
-        steps.close()
+        old = json.loads(path.read_text())
+    except (OSError, ValueError):
+        old = {}
+    if not isinstance(old, dict):
+        old = {}
+    have = old.get("settings")
+    if not isinstance(have, dict):  # written before topology.json recorded its settings
+        simp = old.get("simplify") if isinstance(old.get("simplify"), dict) else {}
+        have = {"input": str(Path(str(old.get("input", ""))).resolve()), "array": old.get("array"),
+                "simplify": simp.get("value"), "simplify_relative": simp.get("relative")}
+        have = {k: v for k, v in have.items() if v is not None}
+    diff = sorted(k for k in have if have.get(k) != wanted.get(k))
+    if diff and not overwrite:
+        raise LossTopoError(f"{out} holds an analysis with other settings ({differ_text(diff)})",
+                            "pass --overwrite to replace it, or choose another --out")
+    files = old.get("files") if isinstance(old.get("files"), dict) else {}
+    return [str(f) for f in files.values()] + [TOPOLOGY_JSON]

@@ -11,7 +11,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ..fileio import ensure_output_dir
+from .. import settings
+from ..fileio import output_folder
 
 DEMO_MODEL = "resnet20"
 DEMO_DATA = "digits"
@@ -42,22 +43,25 @@ def run_demo(out_dir: str | Path, resolution: int = 41, span: float = 1.0, direc
     from .analyze import analyze_path
 
     t0 = time.perf_counter()
-    out = ensure_output_dir(out_dir)
-    model_path = ensure_model(out, show_progress=show_progress)
-    ls_dir = out / "landscape"
-    ls = compute_landscape(model_path, directions=directions, resolution=resolution, span=span,
-                           out_dir=ls_dir, resume=True, show_progress=show_progress)
-    vtkio.write_landscape_vti(ls)
-    png = plot_landscape(out / "landscape.png", ls.coords, ls.loss, ls.resolution,
-                         title=f"{ls.meta.get('model')} on {ls.meta.get('data')}: {directions} directions")
-    lines = [f"model      {model_path}",
-             f"landscape  {ls_dir} ({len(ls.loss)} points, loss min {float(ls.finite_loss().min()):.4f}, "
-             f"{ls.meta.get('points_per_second')} points/s when computed)",
-             f"picture    {png}"]
-    for sub, rep, label in (("topology_image", None, "grid image"),
-                            ("topology_graph", "knn", "8-nearest-neighbour graph")):
-        s = analyze_path(ls_dir, out / sub, representation=rep, progress=show_progress)
-        lines.append(f"topology   {out / sub} ({label}: {s['minima']} minima, {s['saddles']} saddles, "
-                     f"average persistence {s['average_persistence']:.4g})")
+    settings.resolution(resolution, 2)  # bad settings fail before the training, not after it
+    settings.span(span)
+    settings.choice("--directions", directions, settings.DIRECTION_KINDS)
+    with output_folder(out_dir, "demo", keep=lambda o: (o / "model.pt").exists()) as out:
+        model_path = ensure_model(out, show_progress=show_progress)
+        ls_dir = out / "landscape"
+        ls = compute_landscape(model_path, directions=directions, resolution=resolution, span=span,
+                               out_dir=ls_dir, resume=True, show_progress=show_progress)
+        vtkio.write_landscape_vti(ls)
+        png = plot_landscape(out / "landscape.png", ls.coords, ls.loss, ls.resolution,
+                             title=f"{ls.meta.get('model')} on {ls.meta.get('data')}: {directions} directions")
+        lines = [f"model      {model_path}",
+                 f"landscape  {ls_dir} ({len(ls.loss)} points, loss min {float(ls.finite_loss().min()):.4f}, "
+                 f"{ls.meta.get('points_per_second')} points/s when computed)",
+                 f"picture    {png}"]
+        for sub, rep, label in (("topology_image", None, "grid image"),
+                                ("topology_graph", "knn", "8-nearest-neighbour graph")):
+            s = analyze_path(ls_dir, out / sub, representation=rep, progress=show_progress)
+            lines.append(f"topology   {out / sub} ({label}: {s['minima']} minima, {s['saddles']} saddles, "
+                         f"average persistence {s['average_persistence']:.4g})")
     lines.append(f"demo done in {time.perf_counter() - t0:.1f} s")
     return lines

@@ -16,23 +16,50 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from ..fileio import ensure_output_dir, output_lock, write_csv
+from ..errors import LossTopoError
+from ..fileio import output_folder, write_csv
 from ..study.config import CSV_COLUMNS, ModelSpec, StudyConfig, check_or_write_config, model_specs, validate_config
 from ..study.report import write_summary
 from ..study.steps import ResidualStudy
 
 
-def run_residual_study(out_dir: str | os.PathLike, cfg: StudyConfig, show_progress: bool = True) -> Path:
-    """Run (or resume) the whole study in out_dir; returns the path of study.csv."""
+# What a study writes into its folder: removed (and only this) by overwrite=True.
+STUDY_OUTPUTS = ("study.json", "study.csv", "figure5.png", "figure5_graph.png", "gallery.png", "summary.md",
+                 "models", "landscapes", "results", "gallery")
+
+
+def _has_work(out: Path) -> bool:
+    """Whether a failed study leaves anything a rerun resumes from (then its new folder is kept)."""
+    return any(p.is_file() for sub in ("models", "landscapes", "results") for p in (out / sub).rglob("*"))
+
+
+def run_residual_study(out_dir: str | os.PathLike, cfg: StudyConfig, show_progress: bool = True,
+                       overwrite: bool = False) -> Path:
+    """Run (or resume) the whole study in out_dir; returns the path of study.csv.
+
+    The folder has one writer (its lock); a study of other settings in it is refused unless
+    overwrite=True, which removes that study's files first; a failed first run removes the folder.
+    """
     from tqdm import tqdm
 
     validate_config(cfg)
-    out = ensure_output_dir(out_dir)
-    with output_lock(out, "study"):
-        check_or_write_config(out, cfg)
+    with output_folder(out_dir, "study", keep=_has_work) as out:
+        try:
+            check_or_write_config(out, cfg)
+        except LossTopoError:
+            if not overwrite:
+                raise
+            for name in STUDY_OUTPUTS:  # study.json first: the folder no longer claims the old study
+                target = out / name
+                if target.is_dir():
+                    shutil.rmtree(target, ignore_errors=True)
+                else:
+                    target.unlink(missing_ok=True)
+            check_or_write_config(out, cfg)
         study = ResidualStudy(out, cfg, show_progress=show_progress)
         study.remove_stale_temporaries()
         specs = model_specs(cfg.seeds)

@@ -1,8 +1,8 @@
 """`losstopo study files`: stage-5 metrics of existing landscape files, grouped by a regex.
 
 Reads .vti images, .vtu graphs (VTK_LINE edges) or landscape folders written by `losstopo landscape`,
-computes the join tree and 0-dimensional persistence of each (the non-finite policy of finite.py
-applies) and tabulates minima, saddles and average persistence per group. The group is taken from the
+computes the join tree and 0-dimensional persistence of each (of its finite part: inf/NaN points are
+left out, finite.py) and tabulates minima, saddles and average persistence per group. The group is taken from the
 file name by `--group-by REGEX`: the named group `group` or else the first group; optional named
 groups `span` (the x axis of the figure) and `seed` are recorded too. Where a landscape folder's
 checkpoint is at hand, its recorded accuracy and loss become extra rows of the figure.
@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import names, vtkio
 from ..errors import LossTopoError
-from ..fileio import ensure_output_dir, write_csv
+from ..fileio import check_settings, output_folder, publish, staging, write_csv, write_json
 from ..metrics import topology_metrics
 from ..representation import GraphConnectivity, graph_connectivity, image_connectivity
 from ..topology import compute_topology
@@ -58,7 +58,7 @@ def topology_of_file(path: str | os.PathLike, array: str = names.LOSS, k: int = 
         span = float(ls.span)
     else:
         data = vtkio.read(p)
-        raw = vtkio.scalar_field(data, array, source=str(p))
+        raw = vtkio.raw_field(data, array, source=str(p))  # a landscape's Loss is finite for display only
         if data.IsA("vtkImageData"):
             dims, _origin, _spacing = vtkio.image_geometry(data)
             conn, kind = image_connectivity(dims), "image"
@@ -167,15 +167,33 @@ FILES_COLUMNS = ("file", "group", "span", "seed", "kind", "n_vertices", "n_nonfi
     + ("test_accuracy", "test_loss")
 
 
-def study_files(patterns: Sequence[str], group_by: str, out_dir: str | os.PathLike,
-                array: str = names.LOSS, k: int = 8, show_progress: bool = True) -> list[dict[str, Any]]:
-    """Metrics of every matching landscape file, written to OUT/files.csv, OUT/files_figure.png and
-    OUT/files_summary.md; returns the rows. Files the regex does not match are skipped (and listed)."""
-    from tqdm import tqdm
+FILES_RECORD = "files_study.json"  # the settings of the finished files study in OUT (written last)
 
+
+def study_files(patterns: Sequence[str], group_by: str, out_dir: str | os.PathLike,
+                array: str = names.LOSS, k: int = 8, show_progress: bool = True,
+                overwrite: bool = False) -> list[dict[str, Any]]:
+    """Metrics of every matching landscape file, written to OUT/files.csv, OUT/files_figure.png and
+    OUT/files_summary.md; returns the rows. Files the regex does not match are skipped (and listed).
+
+    OUT has one writer (its lock); a files study of other settings in it is refused unless overwrite;
+    the outputs are staged and moved in at the end, so a failed run changes nothing."""
     rx = compile_group_regex(group_by)
     paths = expand_patterns(patterns)
-    out = ensure_output_dir(out_dir)
+    wanted = {"files": [str(p.resolve()) for p in paths], "group_by": group_by, "array": array, "k": int(k)}
+    with output_folder(out_dir, "files study") as out:
+        check_settings(out, FILES_RECORD, wanted, overwrite, "files study")
+        with staging(out) as stage:
+            rows = _study_files(paths, rx, group_by, stage, array, k, show_progress)
+            write_json(stage / FILES_RECORD, {"settings": wanted})
+            publish(stage, out, last=FILES_RECORD)
+    return rows
+
+
+def _study_files(paths: list[Path], rx: re.Pattern, group_by: str, out: Path, array: str, k: int,
+                 show_progress: bool) -> list[dict[str, Any]]:
+    from tqdm import tqdm
+
     matched = [(p, parse_name(rx, file_label(p))) for p in paths]
     skipped = [p for p, g in matched if g is None]
     todo = [(p, g) for p, g in matched if g is not None]
@@ -183,14 +201,16 @@ def study_files(patterns: Sequence[str], group_by: str, out_dir: str | os.PathLi
         raise LossTopoError(f"--group-by {group_by!r} matches none of the {len(paths)} file names "
                             f"(e.g. {file_label(paths[0])!r})", "adjust the regular expression")
     rows: list[dict[str, Any]] = []
-    for p, g in tqdm(todo, desc="study files", unit="file", disable=not show_progress):
-        m = topology_of_file(p, array=array, k=k)
-        span = g["span"] if g["span"] is not None else m.pop("span_from_file", None)
-        m.pop("span_from_file", None)
-        row = {"file": str(p), "group": g["group"], "span": span, "seed": g["seed"], **m}
-        if p.is_dir():
-            row.update(_checkpoint_metrics(p))
-        rows.append(row)
+    # on a terminal only, and cleared when done or failed: a bad file ends in its one line alone
+    with tqdm(todo, desc="study files", unit="file", disable=None if show_progress else True, leave=False) as bar:
+        for p, g in bar:
+            m = topology_of_file(p, array=array, k=k)
+            span = g["span"] if g["span"] is not None else m.pop("span_from_file", None)
+            m.pop("span_from_file", None)
+            row = {"file": str(p), "group": g["group"], "span": span, "seed": g["seed"], **m}
+            if p.is_dir():
+                row.update(_checkpoint_metrics(p))
+            rows.append(row)
     write_csv(out / "files.csv", rows, FILES_COLUMNS)
     from ..plots.study import files_figure
     from ..study.report import write_files_summary

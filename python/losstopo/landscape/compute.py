@@ -18,12 +18,12 @@ import torch
 
 from .. import settings as check
 from ..errors import LossTopoError
-from ..fileio import cache_root, ensure_output_dir
+from ..fileio import cache_root, output_folder
 from ..subspace.directions import DEFAULT_KEEP_1D, DEFAULT_NORM
 from .driver import evaluate_coords
 from .evaluator import STRATEGIES, EvalConfig
 from .files import Landscape
-from .folder import digest, eval_data, file_digest, finish_landscape, finished, obtain_directions
+from .folder import digest, eval_data, file_digest, finish_landscape, has_chunks, obtain_directions, prepare_folder
 from .grid import check_coords, grid_coords
 
 SETTINGS_VERSION = 1
@@ -48,13 +48,16 @@ def compute_landscape(checkpoint: str | os.PathLike, *, directions: str = "filte
                       coords: np.ndarray | None = None, directions_file: str | os.PathLike | None = None,
                       norm: str | None = None, keep_1d: bool | None = None, orthonormalize: bool = False,
                       strategy: str = "auto", compile: bool | str = "auto", batch_size: int = 512,
-                      chunk_points: int | None = None, distributed: bool = False) -> Landscape:
+                      chunk_points: int | None = None, distributed: bool = False,
+                      overwrite: bool = False) -> Landscape:
     """The loss landscape of a checkpoint around its weights (stages 1-2), written to `out_dir`.
 
     With out_dir=None the folder is a cache under $LOSSTOPO_CACHE or ~/.cache/losstopo/landscapes/, keyed
     by the checkpoint's sha256 and every setting, so a second call returns at once. With resume=True a
     finished landscape with the same settings is returned as is and an interrupted run continues.
-    `coords` (P x dims) replaces the grid (scattered points).
+    `coords` (P x dims) replaces the grid (scattered points). The folder has one writer (its lock; rank 0
+    of a distributed run holds it); a finished landscape of other settings in it is never replaced
+    unless overwrite=True; a failed run removes the folder if it created it and has no chunk to resume.
     """
     from ..models.checkpoint import load_checkpoint
 
@@ -89,18 +92,26 @@ def compute_landscape(checkpoint: str | os.PathLike, *, directions: str = "filte
     settings_key = digest(settings)
     if out_dir is None:
         out_dir = cache_root() / "landscapes" / settings_key[:24]
-    out = ensure_output_dir(out_dir)
-    if resume:
-        done = finished(out, settings_key)
-        if done is not None:
-            return done
     if distributed:
         from .distributed import run_distributed
 
-        return run_distributed(ckpt, out, grid, res, the_span, settings, settings_key, resume=resume,
-                               directions_file=directions_file, samples=samples, device=device,
-                               strategy=strategy, compile=compile, batch_size=batch_size,
+        return run_distributed(ckpt, out_dir, grid, res, the_span, settings, settings_key, resume=resume,
+                               overwrite=overwrite, directions_file=directions_file, samples=samples,
+                               device=device, strategy=strategy, compile=compile, batch_size=batch_size,
                                chunk_points=chunk_points, show_progress=show_progress, progress=progress)
+    with output_folder(out_dir, "landscape", keep=has_chunks) as out:
+        done = prepare_folder(out, settings, settings_key, resume, overwrite)
+        if done is not None:
+            return done
+        return _compute(ckpt, out, grid, res, the_span, settings, settings_key, resume=resume,
+                        directions_file=directions_file, samples=samples, device=device, strategy=strategy,
+                        compile=compile, batch_size=batch_size, chunk_points=chunk_points,
+                        show_progress=show_progress, progress=progress)
+
+
+def _compute(ckpt, out, grid, res, the_span, settings, settings_key, *, resume, directions_file, samples, device,
+             strategy, compile, batch_size, chunk_points, show_progress, progress) -> Landscape:
+    """One process's landscape in the locked, checked folder `out`."""
     t0 = time.perf_counter()
     X, y, data_name = eval_data(ckpt.info, samples)
     dirs = obtain_directions(ckpt.model, out, settings, X, y, resume, directions_file)

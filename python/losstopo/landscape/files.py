@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import names
 from ..errors import LossTopoError
-from ..fileio import atomic_path, ensure_output_dir, write_json
+from ..fileio import atomic_path, ensure_output_dir, reading, write_json
 from ..finite import finite_version
 
 
@@ -65,9 +65,15 @@ def save_landscape(directory: str | os.PathLike, ls: Landscape) -> Path:
 
 
 def load_landscape(path: str | os.PathLike) -> Landscape:
-    """Read a landscape folder (or its landscape.npz); one-line LossTopoError if missing or corrupt."""
+    """Read a landscape folder (or its landscape.npz); one-line LossTopoError if missing or corrupt, or while
+    another process writes the folder (fileio.reading: never half-written arrays next to old meta)."""
     p = Path(path)
     npz = p / names.LANDSCAPE_NPZ if p.is_dir() else p
+    with reading(npz.parent):
+        return _load(p, npz)
+
+
+def _load(p: Path, npz: Path) -> Landscape:
     if not npz.exists():
         raise LossTopoError(f"no landscape at {p} ({npz.name} missing)", "run `losstopo landscape ... --out DIR` first")
     try:

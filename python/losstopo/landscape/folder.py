@@ -19,6 +19,7 @@ import torch
 
 from .. import names
 from ..errors import LossTopoError
+from ..fileio import differ_text
 from ..subspace.directions import Directions, load_directions, make_directions, save_directions
 from .chunks import CHUNKS_DIR
 from .evaluator import EvalInfo
@@ -42,6 +43,79 @@ def file_digest(path: str | os.PathLike | None) -> str | None:
     if not p.is_file():
         raise LossTopoError(f"directions file {p} does not exist", "pass DIR/directions.pt of a landscape")
     return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def read_meta(out: Path) -> dict[str, Any] | None:
+    """DIR/meta.json as a dict, or None when it is missing or unreadable."""
+    try:
+        meta = json.loads((out / names.META_JSON).read_text())
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+# meta.json keys written before meta.json recorded its settings, by the setting they hold
+_OLD_META_KEYS = {"checkpoint_sha256": "checkpoint_sha256", "directions": "directions", "norm": "normalization",
+                  "keep_1d": "keep_1d", "orthonormalize": "orthonormalize", "seed": "seed", "dims": "dims",
+                  "resolution": "resolution", "span": "span", "samples": "samples", "device": "device",
+                  "directions_file": "directions_file"}
+
+
+def differing_settings(meta: dict[str, Any], settings: dict[str, Any]) -> list[str]:
+    """The settings whose values differ between a finished landscape's meta.json and `settings`."""
+    old = meta.get("settings")
+    if isinstance(old, dict):
+        return sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
+    diff = [k for k, m in _OLD_META_KEYS.items() if m in meta and meta[m] != settings.get(k)]
+    return diff or ["settings"]
+
+
+def prepare_folder(out: Path, settings: dict[str, Any], settings_key: str, resume: bool,
+                   overwrite: bool) -> Landscape | None:
+    """Check the folder before anything is written into it (the caller holds its lock).
+
+    A finished landscape is one with a readable meta.json (save_landscape writes it last). Returns the
+    finished landscape when it has these settings and resume is on; refuses (one line
+    naming the differing settings) to replace a finished landscape of other settings unless overwrite,
+    which removes it first (meta.json first, so an interrupted overwrite never looks finished); refuses
+    to mix with the unfinished chunks of another run (overwrite removes them).
+    """
+    meta = read_meta(out)  # written last: without it (a run killed while finishing) nothing is finished
+    if meta is not None:
+        if meta.get("settings_key") == settings_key:
+            done = finished(out, settings_key) if resume else None
+            if done is not None:
+                return done
+        elif not overwrite:
+            diff = differing_settings(meta, settings)
+            raise LossTopoError(f"{out} holds a finished landscape computed with other settings "
+                                f"({differ_text(diff)})",
+                                "pass --overwrite to replace it, or choose another --out")
+        else:
+            for name in (names.META_JSON, names.LANDSCAPE_NPZ, names.LANDSCAPE_VTI, names.LANDSCAPE_VTU,
+                         names.DIRECTIONS_PT):
+                (out / name).unlink(missing_ok=True)
+    key_path = out / CHUNKS_DIR / "key.json"
+    if key_path.exists():
+        try:
+            old_key = json.loads(key_path.read_text()).get("settings")
+        except (OSError, ValueError, AttributeError):
+            old_key = None
+        if overwrite:
+            shutil.rmtree(out / CHUNKS_DIR, ignore_errors=True)
+            (out / names.DIRECTIONS_PT).unlink(missing_ok=True)
+        elif not resume:
+            raise LossTopoError(f"{out / CHUNKS_DIR} holds chunks of an unfinished run",
+                                "add --resume to continue it, or --overwrite to start over")
+        elif old_key is not None and old_key != settings_key:
+            raise LossTopoError(f"cannot resume: the chunks in {out / CHUNKS_DIR} were computed with other "
+                                "settings", "rerun with the original settings, or pass --overwrite to start over")
+    return None
+
+
+def has_chunks(out: Path) -> bool:
+    """Whether `out` holds finished chunks a --resume would continue (work worth keeping after a failure)."""
+    return any((out / CHUNKS_DIR).glob("chunk_*.npz"))
 
 
 def finished(out: Path, settings_key: str) -> Landscape | None:
@@ -109,7 +183,7 @@ def finish_landscape(out: Path, grid: np.ndarray, res: tuple[int, ...] | None, s
         "points_computed": info.points_computed, "points_resumed": info.points_resumed,
         "strategy": info.strategy, "compiled": info.compiled, "channels_last": info.channels_last,
         "notes": info.notes, "n_nonfinite": int(np.count_nonzero(~np.isfinite(loss))),
-        "settings_key": settings_key, **(extra_meta or {}),
+        "settings_key": settings_key, "settings": settings, **(extra_meta or {}),
     }
     ls = Landscape(coords=grid, loss=loss, accuracy=acc, resolution=res, span=span, meta=meta, directory=out)
     save_landscape(out, ls)

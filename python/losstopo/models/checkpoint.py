@@ -3,7 +3,8 @@
 A checkpoint is a `torch.save`d dict holding only plain types and tensors, so it loads with
 `torch.load(weights_only=True)` (no code runs). It records the model name and kwargs (rebuilt through
 models.build_model), data set, seed, epochs, final losses and accuracies, the torch version and a format tag.
-Every way a file can be wrong ends in a one-line LossTopoError.
+Every way a file can be wrong ends in a one-line LossTopoError. Loading checks the weights (verify.py):
+the zip's CRCs, finite values, and one forward pass that reproduces the recorded loss.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from torch import nn
 
 from ..errors import LossTopoError
 from ..fileio import atomic_path
+from .verify import check_zip, verify_checkpoint
 from .zoo import MODELS, build_model
 
 FORMAT = "losstopo-checkpoint"
@@ -98,6 +100,7 @@ def _read_payload(path: Path) -> tuple[dict[str, Any], str]:
     if not data:
         raise LossTopoError(f"checkpoint {path} is empty", "it was not written completely; train it again")
     sha = hashlib.sha256(data).hexdigest()
+    check_zip(data, f"checkpoint {path}")
     try:
         payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many types for bad bytes; all mean the same to the user
@@ -119,8 +122,13 @@ def _read_payload(path: Path) -> tuple[dict[str, Any], str]:
     return payload, sha
 
 
-def load_checkpoint(path: str | os.PathLike) -> LoadedCheckpoint:
-    """Rebuild the recorded model, load its weights, put it in eval mode. Needs nothing but the file."""
+def load_checkpoint(path: str | os.PathLike, verify: bool = True, data_root: str | None = None) -> LoadedCheckpoint:
+    """Rebuild the recorded model, load its weights, put it in eval mode. Needs nothing but the file (and the
+    recorded data set, for the check).
+
+    verify: check the weights (verify.verify_checkpoint: finite, and the recorded loss reproduced by one
+    forward pass on the recorded evaluation data, read from data_root when given).
+    """
     path = Path(path)
     payload, sha = _read_payload(path)
     info = dict(payload["info"])
@@ -140,6 +148,8 @@ def load_checkpoint(path: str | os.PathLike) -> LoadedCheckpoint:
         raise LossTopoError(f"checkpoint {path}'s weights do not fit model {name}({_kwargs_text(kwargs)}): "
                             "a checkpoint for a different model", "train it again with this losstopo") from None
     model.eval()
+    if verify:
+        verify_checkpoint(model, info, f"checkpoint {path}", data_root=data_root)
     info.setdefault("torch_version", payload.get("torch_version"))
     return LoadedCheckpoint(model=model, info=info, path=path, sha256=sha)
 

@@ -17,6 +17,8 @@ from tqdm import tqdm
 from .. import settings
 from ..errors import LossTopoError
 from .data import dataset_info, load_dataset
+from .evaluate import evaluate_model
+from .verify import reference_record
 from .zoo import MODELS, build_model, model_kwargs_for_data
 
 DEFAULTS = {"epochs": 10, "lr": 0.1, "batch_size": 128, "momentum": 0.9, "weight_decay": 5e-4}
@@ -42,22 +44,6 @@ def deterministic(seed: int, threads: int | None = None) -> Iterator[None]:
 def default_threads(data: str) -> int | None:
     """1 thread for 8x8 digits (ops too small to share; on a busy machine 2 threads were 10x slower), else torch's."""
     return 1 if data == "digits" else None
-
-
-@torch.no_grad()
-def evaluate_model(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int = 1024) -> tuple[float, float]:
-    """(mean cross-entropy loss, accuracy) of `model` on (X, y) in eval mode; restores the model's mode."""
-    was_training = model.training
-    model.eval()
-    try:
-        total, correct = 0.0, 0
-        for i in range(0, len(y), batch_size):
-            out = model(X[i:i + batch_size])
-            total += float(nn.functional.cross_entropy(out, y[i:i + batch_size], reduction="sum"))
-            correct += int((out.argmax(1) == y[i:i + batch_size]).sum())
-    finally:
-        model.train(was_training)
-    return total / len(y), correct / len(y)
 
 
 def train_model(model_name: str, data: str = "digits", seed: int = 0, epochs: int = DEFAULTS["epochs"],
@@ -125,4 +111,6 @@ def train_model(model_name: str, data: str = "digits", seed: int = 0, epochs: in
         "train_loss": train_loss, "train_accuracy": train_acc, "test_loss": test_loss, "test_accuracy": test_acc,
         "train_seconds": time.perf_counter() - start, "history": history,
     }
+    with deterministic(seed, threads or default_threads(data)):
+        info["check"] = reference_record(model, data, data_root, len(y_te))  # verified on every load
     return model, info

@@ -17,8 +17,9 @@ from ..topology import TopologyResult, compute_topology, planar_tree_layout
 
 def dataset_topology(data: Any, array: str = names.LOSS, simplify: float = 0.0,
                      simplify_relative: bool = False, source: str = "input") -> TopologyResult:
-    """compute_topology on a dataset's point array `array` (the non-finite policy applies)."""
-    return compute_topology(vtkio.scalar_field(data, array, source), vtkio.dataset_connectivity(data),
+    """compute_topology on a dataset's point array `array`: the topology of its finite part, with the
+    landscape's RawLoss / ValidMask read back (its Loss array is finite only for display)."""
+    return compute_topology(vtkio.raw_field(data, array, source), vtkio.dataset_connectivity(data),
                             simplify=simplify, simplify_relative=simplify_relative)
 
 

@@ -10,6 +10,11 @@ object (the scripts parse no command line of their own):
   * the GUI with a state opened on a landscape (gui_setup.py).
 Rendering runs under `xvfb-run -a` when it is installed (never --force-offscreen-rendering, which
 crashes Debian's ParaView 5.11).
+
+`losstopo render` checks everything in this process first (settings, the checkpoint, the landscape's
+file and its Loss array: pvpython must never see an input that can crash it), holds the output
+folder's lock, lets pvpython write into a staging folder and moves the PNGs in only when it succeeded;
+pvpython's own chatter is kept back, so the user sees the PNG paths or one line.
 """
 
 from __future__ import annotations
@@ -133,12 +138,65 @@ class RenderRequest:
             settings.resolution(self.resolution, 2)
             settings.span(self.span)
             settings.seed(self.seed)
+            settings.samples(self.samples or None)
             self.checkpoint = _existing(self.checkpoint)
+            from ..models.checkpoint import load_checkpoint
+
+            load_checkpoint(self.checkpoint)  # a bad or corrupt checkpoint is named here, not inside pvpython
         elif self.landscape is None:
             raise LossTopoError("nothing to render", "pass a landscape, --checkpoint CKPT, or --state STATE LANDSCAPE")
         if self.landscape is not None:
             self.landscape = _existing(self.landscape)
+            check_landscape(Path(self.landscape), self.state is not None and self.state.endswith(".pvsm"))
         return self
+
+    def settings(self) -> dict:
+        """What decides the PNGs (the finished render's record; `out` is where they go)."""
+        return {k: v for k, v in asdict(self).items() if k != "out"}
+
+
+def check_landscape(path: Path, needs_vti: bool, require_2d: bool = True) -> None:
+    """One-line errors for a landscape ParaView could not render (or would crash on): it must be a
+    landscape folder, landscape.npz, .vti or .vtu that losstopo reads, with a Loss array of which at
+    least two values are finite, and two-dimensional (the views show a surface). needs_vti: a folder
+    must hold landscape.vti (what .pvsm states open with ParaView's own reader)."""
+    from .. import names, vtkio
+    from ..landscape.files import load_landscape
+    from ..topology.finite_part import finite_part
+
+    if path.is_dir() or path.name == names.LANDSCAPE_NPZ:
+        folder = path if path.is_dir() else path.parent
+        if (folder / names.LANDSCAPE_NPZ).exists():
+            ls = load_landscape(folder)
+            finite_part(ls.loss)
+            dims = ls.dims
+            if needs_vti and not (folder / names.LANDSCAPE_VTI).exists():
+                raise LossTopoError(f"{folder} holds no {names.LANDSCAPE_VTI} (scattered coordinates?)",
+                                    "render it without --state, or recompute it on a grid")
+        elif (folder / names.LANDSCAPE_VTI).exists():
+            return check_landscape(folder / names.LANDSCAPE_VTI, needs_vti, require_2d)
+        else:
+            raise LossTopoError(f"{folder} is not a landscape folder (no {names.LANDSCAPE_NPZ})",
+                                "pass a folder written by `losstopo landscape`, or a .vti/.vtu file")
+    elif path.suffix.lower() in (".vti", ".vtu"):
+        data = vtkio.read(path)
+        if data.GetPointData().GetArray(names.LOSS) is None:
+            have = [data.GetPointData().GetArrayName(i) for i in range(data.GetPointData().GetNumberOfArrays())]
+            raise LossTopoError(f"{path} has no point array {names.LOSS!r} (it has {have}), which the views show",
+                                "render a landscape written by losstopo; `losstopo analyze --array NAME` "
+                                "analyses other arrays")
+        finite_part(vtkio.raw_field(data, names.LOSS, source=str(path)))
+        if data.IsA("vtkImageData"):
+            dims = sum(1 for d in data.GetDimensions() if d > 1)
+        else:
+            pts = vtkio.points(data)
+            dims = int((pts.max(0) - pts.min(0) > 0).sum()) if len(pts) else 0
+    else:
+        raise LossTopoError(f"cannot render {path} (not a landscape folder, landscape.npz, .vti or .vtu)",
+                            "pass a landscape folder or a .vti/.vtu file")
+    if require_2d and dims != 2:
+        raise LossTopoError(f"{path} is a {dims}-D landscape and the render views show 2-D landscapes",
+                            "render a 2-D landscape (--dims 2), or open it in ParaView (losstopo paraview)")
 
 
 def script_command(script: str, payload: dict) -> list[str]:
@@ -164,10 +222,50 @@ def _existing(path: str) -> str:
     return str(p.resolve())
 
 
-def render(request: RenderRequest, timeout: float = 1800) -> int:
-    """Run the render under Xvfb; 0 on success, 2 for a user error (one line printed), 1 otherwise."""
-    rc = run_paraview(render_command(request), timeout=timeout)
-    return 2 if rc == 2 else (1 if rc else 0)
+RENDER_RECORD = "render.json"  # the settings and files of the finished render in OUT (written last)
+
+
+def render(request: RenderRequest, timeout: float = 1800, overwrite: bool = False) -> int:
+    """Check the request, render under Xvfb into a staging folder, move the PNGs into request.out; 0 on
+    success (the written paths printed). Every failure is one LossTopoError line (exit code 2)."""
+    from ..fileio import check_settings, output_folder, publish, staging, write_json
+
+    req = request.check()
+    with output_folder(req.out, "render") as out:
+        old = check_settings(out, RENDER_RECORD, req.settings(), overwrite, "render")
+        with staging(out) as stage:
+            payload = dict(asdict(req), out=str(stage))
+            cmd = script_command("render_state.py" if req.state else "run_pipeline.py", payload)
+            try:
+                res = run_headless(cmd, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                raise LossTopoError(f"pvpython did not finish rendering in {timeout:.0f} s",
+                                    "retry with --timeout larger, or render fewer views") from None
+            if res.returncode != 0:
+                raise LossTopoError(_failure(res))
+            files = sorted(p.name for p in stage.iterdir())
+            if not files:
+                raise LossTopoError("pvpython wrote no picture", "check the landscape and the state")
+            write_json(stage / RENDER_RECORD, {"settings": req.settings(), "files": files})
+            publish(stage, out, last=RENDER_RECORD, drop=list(old.get("files") or []))
+    for name in files:
+        print(out / name)
+    return 0
+
+
+def _failure(res: subprocess.CompletedProcess) -> str:
+    """The one line for a failed pvpython run: the script's own error line, else what happened."""
+    prefix = "losstopo: error: "
+    for line in reversed(res.stderr.splitlines()):
+        if line.startswith(prefix):
+            return line[len(prefix):]
+    if res.returncode < 0 or res.returncode >= 128:  # killed by a signal (ParaView crashed)
+        sig = -res.returncode if res.returncode < 0 else res.returncode - 128
+        what = f"crashed (signal {sig})"
+    else:
+        what = f"failed (exit code {res.returncode})"
+    last = next((ln.strip() for ln in reversed(res.stderr.splitlines()) if ln.strip()), "no message")
+    return f"pvpython {what} while rendering; its last message: {last[:200]}; please report this with the input"
 
 
 # ------------------------------------------------------------------------------------------------ GUI
@@ -186,8 +284,10 @@ def gui_command(landscape: str | None, state: str | None, script_dir: Path) -> l
                   "the plugin only", file=sys.stderr)
         lines = ["from losstopo.paraview.scripts import pipelines", "pipelines.ensure_plugin()"]
     else:
+        found = _existing(landscape)
+        check_landscape(Path(found), needs_vti=str(state).endswith(".pvsm"), require_2d=False)  # 3-D ones too
         lines = ["from losstopo.paraview.scripts import gui_setup",
-                 f"gui_setup.open_state({str(state_path(state).resolve())!r}, {_existing(landscape)!r})"]
+                 f"gui_setup.open_state({str(state_path(state).resolve())!r}, {found!r})"]
     script = script_dir / "losstopo_gui_setup.py"
     script.write_text("\n".join(lines) + "\n")
     return [paraview, f"--script={script}"]

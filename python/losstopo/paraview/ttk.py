@@ -6,7 +6,10 @@ TTKTopologicalSimplificationByPersistence (only when simplifying; Minimum-Saddle
 threshold), the join tree (TTK 1.2 "TTKMergeandContourTreeFTM" with Tree Type "Join Tree"; newer
 TTKs' "TTKMergeTree" with Type "Join Tree" otherwise) and TTKPersistenceDiagram. Their outputs are
 read back and converted array by array into the built-in backend's types, so metrics, JSON, VTK
-outputs and pictures are produced by the same code whichever backend ran.
+outputs and pictures are produced by the same code whichever backend ran. A field with inf/NaN values
+goes to TTK as its finite part (topology/finite_part.py: the graph of the domain's edges between finite
+vertices, whose 1-skeleton fixes the join tree and the 0-dim pairs), and the result is mapped back, so
+both backends compute the topology of the same finite part.
 """
 
 from __future__ import annotations
@@ -137,17 +140,25 @@ def _domain(values: np.ndarray, connectivity: Connectivity) -> Any:
 
 def compute_topology_ttk(values: np.ndarray, connectivity: Connectivity, simplify: float = 0.0,
                          simplify_relative: bool = False, timeout: int = 3600) -> TopologyResult:
-    """TopologyResult from TTK's filters (see the module docstring); needs TTK, else a LossTopoError."""
+    """TopologyResult from TTK's filters (see the module docstring); needs TTK, else a LossTopoError.
+
+    Non-finite values: TTK gets the finite part (a graph) and the result is lifted back to the domain.
+    """
+    from ..topology.finite_part import finite_part
     from ..topology.simplify import absolute_threshold
 
     from .env import find_executable, paraview_environment
 
     require_ttk()
     v = np.ascontiguousarray(values, dtype=np.float64).ravel()
-    if v.size != connectivity.n_vertices or not np.all(np.isfinite(v)):
-        raise LossTopoError("the TTK backend needs one finite value per vertex",
-                            "apply losstopo.finite.finite_version first")
+    if v.size != connectivity.n_vertices:
+        raise LossTopoError(f"scalar field has {v.size} values but the domain has {connectivity.n_vertices} "
+                            "vertices", "pass one value per grid point / graph vertex")
     threshold = absolute_threshold(v, simplify, simplify_relative)
+    part = finite_part(v, connectivity)
+    if part.n_nonfinite:
+        sub = compute_topology_ttk(v[part.vertices], part.graph(connectivity), threshold, False, timeout)
+        return part.lift(sub, v, connectivity)
     ext = ".vti" if isinstance(connectivity, ImageConnectivity) else ".vtu"
     with tempfile.TemporaryDirectory(prefix="losstopo-ttk-") as tmp:
         src = Path(tmp) / f"input{ext}"

@@ -70,6 +70,9 @@ def plot_landscape(path: str | os.PathLike, coords: np.ndarray, loss: np.ndarray
         ax.plot(x[order], values[order], color="0.3", lw=1)
         for ids, style, label in marks:
             ax.scatter(x[ids], values[ids], label=f"{label} ({len(ids)})", **style)
+        if bad.any():  # on the bottom edge: they have no value to plot
+            ax.scatter(x[bad], np.zeros(int(bad.sum())), marker="|", s=60, color="0.5", zorder=4,
+                       transform=ax.get_xaxis_transform(), label=f"non-finite ({int(bad.sum())})")
         ax.set_xlabel("a1")
         ax.set_ylabel("loss")
         if log_scale(values):

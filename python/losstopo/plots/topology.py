@@ -40,8 +40,17 @@ def plot_merge_tree(path: str | os.PathLike, result: TopologyResult,
     ax.set_xticks([])
     ax.set_ylabel("loss")
     ax.set_title(title)
+    _nonfinite_note(ax, result)
     ax.legend(loc="best", fontsize=8, framealpha=0.8)
     save(fig, path)
+
+
+def _nonfinite_note(ax, result: TopologyResult) -> None:
+    """Say in the picture that (and how many) non-finite points were left out of the topology."""
+    n = int(getattr(result, "n_nonfinite", 0))
+    if n:
+        ax.text(0.01, 0.01, f"{n} of {result.n_vertices} points non-finite (inf/NaN): left out",
+                transform=ax.transAxes, fontsize=7, color="0.35", ha="left", va="bottom")
 
 
 def plot_persistence_diagram(path: str | os.PathLike, result: TopologyResult,
@@ -66,5 +75,6 @@ def plot_persistence_diagram(path: str | os.PathLike, result: TopologyResult,
     ax.set_xlabel("birth (loss at the minimum)")
     ax.set_ylabel("death (loss at the saddle)")
     ax.set_title(title)
+    _nonfinite_note(ax, result)
     ax.legend(loc="lower right", fontsize=8, framealpha=0.8)
     save(fig, path)

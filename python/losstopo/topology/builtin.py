@@ -6,6 +6,8 @@ components merges them (a join-tree saddle, DEGENERATE when k > 2) and, by the e
 components with the younger minima die there (their 0-dim pairs). Neighbours are TTK's: for images
 its implicit triangulation (see IMAGE_OFFSETS), for graphs the edges. See types.py for how the
 tree's arrays are defined and docs/topology.md for the choices on degenerate inputs.
+Only finite vertices are swept (finite.finite_vertices): a non-finite one is no node, in no pair, segment
+-1, so the result is the topology of the finite part (finite_part.py; proof in docs/topology.md).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numba
 import numpy as np
 
 from ..errors import LossTopoError
+from ..finite import finite_vertices
 from ..names import CriticalType
 from ..representation import Connectivity, GraphConnectivity, ImageConnectivity
 from .types import JoinTree, PersistencePairs
@@ -105,12 +108,13 @@ def _find(parent, x):
 
 
 @numba.njit(cache=True)
-def _sweep(order, is_image, shape, offsets, indptr, indices, max_degree):
-    """One union-find sweep in `order`; returns the raw join tree and pairs (see join_tree_and_pairs).
+def _sweep(order, nv, is_image, shape, offsets, indptr, indices, max_degree):
+    """One union-find sweep in `order` (the swept vertices of a domain of nv); returns the raw join tree
+    and pairs (see join_tree_and_pairs). Vertices not in `order` are never processed.
 
     Internal arrays are int32 (20% faster than int64 on a 1001x1001 image: less memory traffic).
     """
-    nv = order.shape[0]
+    n_swept = order.shape[0]
     parent = np.full(nv, -1, dtype=np.int32)
     size = np.zeros(nv, dtype=np.int32)
     comp_min = np.zeros(nv, dtype=np.int32)
@@ -127,7 +131,7 @@ def _sweep(order, is_image, shape, offsets, indptr, indices, max_degree):
     roots = np.empty(max_degree, dtype=np.int32)
     n_nodes = 0
     n_pairs = 0
-    for i in range(nv):
+    for i in range(n_swept):
         v = order[i]
         m = _neighbours(v, is_image, shape, offsets, indptr, indices, nbr)
         nr = 0
@@ -194,7 +198,7 @@ def _sweep(order, is_image, shape, offsets, indptr, indices, max_degree):
     n_comp = 0
     comp_birth = np.empty(nv, dtype=np.int32)
     comp_death = np.empty(nv, dtype=np.int32)
-    for i in range(nv):
+    for i in range(n_swept):
         v = order[i]
         if parent[v] != v:
             continue
@@ -258,12 +262,21 @@ def _radix_argsort(values):
     return idx
 
 
-def sort_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(order, rank): vertices by (value, vertex id) and each vertex's position in that order."""
-    order = _radix_argsort(np.ascontiguousarray(values, dtype=np.float64))
-    rank = np.empty_like(order)
+def sort_order(values: np.ndarray, vertices: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(order, rank): `vertices` (ascending ids; default all) by (value, vertex id), and their positions."""
+    v = np.ascontiguousarray(values, dtype=np.float64)
+    if vertices is None or vertices.size == v.size:
+        order = _radix_argsort(v)
+    else:
+        vertices = np.asarray(vertices, dtype=np.int64)
+        order = vertices[_radix_argsort(np.ascontiguousarray(v[vertices]))]
+    return order, _rank(order, v.size)
+
+
+def _rank(order: np.ndarray, n_vertices: int) -> np.ndarray:  # unswept vertices rank last
+    rank = np.full(n_vertices, n_vertices, dtype=np.int64)
     rank[order] = np.arange(order.size, dtype=np.int64)
-    return order, rank
+    return rank
 
 
 def _region_type(up_t: np.ndarray, down_t: np.ndarray) -> np.ndarray:
@@ -292,17 +305,17 @@ def join_tree_and_pairs(values: np.ndarray, connectivity: Connectivity,
                         ) -> tuple[JoinTree, PersistencePairs, int]:
     """Join tree, 0-dim pairs and number of connected components of `values` on `connectivity`.
 
-    `order` (optional) is an explicit vertex order to use instead of (value, vertex id), as TTK's
+    Only the vertices with a finite value are swept (finite_vertices, the finite part's). `order`
+    (optional) is an explicit order of those vertices to use instead of (value, vertex id), as TTK's
     order arrays after simplification; `points` maps vertex ids to (k, 3) coordinates for RegionSpan.
     """
     nbh = Neighbourhood(connectivity)
     if order is None:
-        order, rank = sort_order(values)
+        order, rank = sort_order(values, finite_vertices(values))
     else:
         order = np.ascontiguousarray(order, dtype=np.int64)
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.size, dtype=np.int64)
-    (node_vertex, merged, node_up, below, pb, pd, cb, cd) = _sweep(order, *nbh.args(),
+        rank = _rank(order, values.size)
+    (node_vertex, merged, node_up, below, pb, pd, cb, cd) = _sweep(order, values.size, *nbh.args(),
                                                                     nbh.max_degree)
     tree = _assemble_tree(values, rank, node_vertex, node_up, below, points)
     pairs = _assemble_pairs(values, rank, pb, pd, cb, cd)

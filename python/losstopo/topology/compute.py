@@ -12,9 +12,9 @@ import numpy as np
 
 from .. import settings
 from ..errors import LossTopoError
-from ..finite import finite_version
 from ..representation import Connectivity, ImageConnectivity, points3
 from .builtin import join_tree_and_pairs
+from .finite_part import finite_part
 from .simplify import absolute_threshold, simplify_topology
 from .types import TopologyResult
 
@@ -35,8 +35,10 @@ def compute_topology(values: np.ndarray, connectivity: Connectivity, simplify: f
 
     simplify: remove the minimum-saddle pairs of persistence <= simplify (absolute, or a fraction of
     the value range when simplify_relative) first, like TTK's TopologicalSimplificationByPersistence;
-    the result then holds the simplified field in `values`. Non-finite values follow losstopo.finite's
-    policy (the one place that applies it); their number is `n_nonfinite` of the result.
+    the result then holds the simplified field in `values`. Non-finite values (inf/NaN) are left out:
+    the result is the topology of the finite part (finite_part.py), no node or pair sits on a non-finite
+    vertex, their segmentation is -1, `values` keeps them as given and `n_nonfinite` counts them. Fewer
+    than two finite values (with some non-finite) is a one-line LossTopoError.
     """
     v = np.asarray(values)
     if v.ndim != 1:
@@ -48,12 +50,13 @@ def compute_topology(values: np.ndarray, connectivity: Connectivity, simplify: f
     if v.size != n:
         raise LossTopoError(f"scalar field has {v.size} values but the domain has {n} vertices",
                             "pass one value per grid point / graph vertex")
-    v, _mask, n_bad = finite_version(v)
+    part = finite_part(v, connectivity)
     simplify = settings.threshold(simplify)
     points = _point_lookup(connectivity)
-    tree, pairs, n_comp = join_tree_and_pairs(v, connectivity, points=points)
+    tree, pairs, n_comp = join_tree_and_pairs(v, connectivity, points=points)  # sweeps part.vertices
     threshold = absolute_threshold(v, simplify, simplify_relative)
     if threshold > 0:
         v, tree, pairs = simplify_topology(v, connectivity, tree, pairs, threshold, points=points)
     return TopologyResult(values=v, connectivity=connectivity, pairs=pairs, tree=tree, n_vertices=n,
-                          simplify_threshold=threshold, n_components=n_comp, n_nonfinite=n_bad)
+                          simplify_threshold=threshold, n_components=n_comp,
+                          n_nonfinite=part.n_nonfinite)

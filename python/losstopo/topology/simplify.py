@@ -6,6 +6,8 @@ output (flattened values plus an explicit vertex order): every removed minimum's
 component that dies at its saddle s) takes the value of s and is ordered right after s, in
 breadth-first order from s, so each of its vertices has a lower neighbour and no new critical point
 appears. Vertices of surviving pairs are untouched, so their births and deaths are unchanged.
+Non-finite vertices are outside the finite part (finite_part.py): they are in no basin, keep their value
+and stay out of the order.
 """
 
 from __future__ import annotations
@@ -13,22 +15,27 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ..finite import finite_vertices
 from ..representation import Connectivity
 from .builtin import Neighbourhood, _neighbours, join_tree_and_pairs, sort_order
 from .types import JoinTree, PersistencePairs
 
 
 def absolute_threshold(values: np.ndarray, simplify: float, relative: bool) -> float:
-    """The absolute persistence threshold: `simplify`, or that fraction of the value range."""
+    """The absolute persistence threshold: `simplify`, or that fraction of the (finite) value range."""
     if not relative:
         return float(simplify)
-    return float(simplify) * float(values.max() - values.min()) if values.size else 0.0
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    return float(simplify) * float(v.max() - v.min()) if v.size else 0.0
 
 
 def simplified_field(values: np.ndarray, connectivity: Connectivity, tree: JoinTree,
                      pairs: PersistencePairs, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """(values, order) of the field without the finite pairs of persistence <= threshold."""
-    order, rank = sort_order(values)
+    """(values, order) of the field without the finite pairs of persistence <= threshold.
+
+    `order` holds the finite vertices only (the ones the sweep processes)."""
+    order, rank = sort_order(values, finite_vertices(values))
     remove = pairs.finite & (pairs.persistence <= threshold)
     if threshold <= 0 or not remove.any():
         return values.copy(), order
@@ -89,7 +96,7 @@ def _flattened_order(order, region, roots, saddle_vertex, is_image, shape, offse
                      max_degree):
     """The simplified order: `order` without removed regions, each region inserted right after its
     saddle in breadth-first order from it. `roots` are sorted by their saddle vertex."""
-    nv = order.shape[0]
+    nv = region.shape[0]
     seq = np.empty(nv, dtype=np.int64)
     start = np.zeros(roots.shape[0] + 1, dtype=np.int64)
     seen = np.zeros(nv, dtype=np.bool_)
@@ -118,12 +125,12 @@ def _flattened_order(order, region, roots, saddle_vertex, is_image, shape, offse
                     seq[tail] = u
                     tail += 1
     start[roots.shape[0]] = tail
-    out = np.empty(nv, dtype=np.int64)
+    out = np.empty(order.shape[0], dtype=np.int64)
     n_out = 0
     q = 0
     n_roots = roots.shape[0]
     # position of the first root of every saddle vertex: roots are sorted by saddle vertex
-    for i in range(nv):
+    for i in range(order.shape[0]):
         v = order[i]
         if region[v] >= 0:
             continue

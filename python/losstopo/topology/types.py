@@ -110,4 +110,4 @@ class TopologyResult:
     n_vertices: int
     simplify_threshold: float = 0.0
     n_components: int = 1
-    n_nonfinite: int = 0  # input values that were inf/NaN (losstopo.finite's policy applied)
+    n_nonfinite: int = 0  # input values that were inf/NaN: left out (the topology of the finite part)

@@ -15,7 +15,8 @@ import numpy as np
 from .. import names
 from ..settings import REPRESENTATIONS
 from ..errors import LossTopoError
-from ..finite import finite_version
+from ..fileio import output_lock
+from ..finite import finite_version, with_mask
 from ..landscape.files import Landscape
 from ..representation import (Connectivity, GraphConnectivity, ImageConnectivity, graph_connectivity,
                               image_connectivity, landscape_image)
@@ -35,6 +36,38 @@ def landscape_arrays(loss: np.ndarray, accuracy: np.ndarray | None = None) -> di
     arrays[names.VALID_MASK] = mask.astype(np.uint8)
     arrays[names.RAW_LOSS] = raw
     return arrays
+
+
+def raw_field(data: Any, array: str = names.LOSS, source: str = "input") -> np.ndarray:
+    """The raw values topology runs on. For Loss: RawLoss where the dataset has it, else Loss with NaN where
+    the dataset's ValidMask (which describes the loss) is 0, since a landscape's Loss array is finite only
+    for display (losstopo.finite). Any other array as it is."""
+    values = datasets.scalar_field(data, array, source)
+    if array != names.LOSS:
+        return values
+    if data.GetPointData().GetArray(names.RAW_LOSS) is not None:
+        raw = datasets.scalar_field(data, names.RAW_LOSS, source)
+        if raw.size == values.size:
+            return raw
+    mask = data.GetPointData().GetArray(names.VALID_MASK)
+    if mask is None or mask.GetNumberOfTuples() != values.size or mask.GetNumberOfComponents() != 1:
+        return values
+    return with_mask(values, datasets.scalar_field(data, names.VALID_MASK, source))
+
+
+def mark_nonfinite(data: Any, array: str, raw: np.ndarray) -> None:
+    """Give `data` (analysed on `array` with raw values `raw`) what every output carries for non-finite
+    points: ValidMask, RawLoss (for Loss) and a finite display `array` (losstopo.finite)."""
+    values, mask, _ = finite_version(raw)
+    pd = data.GetPointData()
+    if array == names.LOSS:
+        pd.AddArray(datasets.to_vtk_array(names.RAW_LOSS, np.asarray(raw, dtype=np.float64)))
+    if array == names.LOSS or pd.GetArray(names.VALID_MASK) is None:  # ValidMask describes the loss
+        pd.AddArray(datasets.to_vtk_array(names.VALID_MASK, mask.astype(np.uint8)))
+    active = pd.GetScalars()
+    pd.AddArray(datasets.to_vtk_array(array, values))  # replaces the array of that name
+    if active is not None and active.GetName() == array:
+        pd.SetActiveScalars(array)
 
 
 def image_dataset(conn: ImageConnectivity, arrays: dict[str, np.ndarray], active: str = names.LOSS) -> Any:
@@ -73,11 +106,13 @@ def landscape_to_vtk(ls: Landscape, representation: str = IMAGE, k: int = 8,
 
 
 def write_landscape_vti(ls: Landscape, directory: str | Path | None = None) -> Path | None:
-    """Write DIR/landscape.vti (the grid folder's VTK view; None for scattered landscapes), atomically."""
+    """Write DIR/landscape.vti (the grid folder's VTK view; None for scattered landscapes), atomically,
+    under the folder's lock (the caller's, when it holds it)."""
     if not ls.is_grid:
         return None
     folder = Path(directory if directory is not None else ls.directory)
-    return write(folder / names.LANDSCAPE_VTI, landscape_to_vtk(ls, IMAGE)[0])
+    with output_lock(folder, "landscape"):
+        return write(folder / names.LANDSCAPE_VTI, landscape_to_vtk(ls, IMAGE)[0])
 
 
 def dataset_connectivity(data: Any) -> Connectivity:

@@ -18,8 +18,8 @@ SCALAR_FIELD_XML = """
     <RequiredProperties><Property name="Input" function="Input"/></RequiredProperties>
   </ArrayListDomain>
   <Documentation>The point scalar field to analyse (default: the active scalars, Loss for
-  landscapes). Non-finite values must already be replaced (landscapes store the finite version as
-  Loss and the raw values as RawLoss).</Documentation>
+  landscapes). Points whose raw loss is inf/NaN (RawLoss, ValidMask of a landscape) are left out:
+  the topology is that of the finite points.</Documentation>
 </StringVectorProperty>"""
 
 
@@ -172,6 +172,7 @@ class LandscapeTopologicalSimplification(_TopologyFilter):
 
     @guarded
     def RequestData(self, request, in_info, out_info_vec):
+        from losstopo.finite import finite_version
         from losstopo.vtkio import to_vtk_array
 
         data, result = self._topology(in_info, simplify=self._threshold, relative=not self._absolute)
@@ -179,7 +180,7 @@ class LandscapeTopologicalSimplification(_TopologyFilter):
         out.ShallowCopy(data)
         name = self._array_name()
         out.GetPointData().RemoveArray(name)
-        out.GetPointData().AddArray(to_vtk_array(name, result.values))
+        out.GetPointData().AddArray(to_vtk_array(name, finite_version(result.values)[0]))  # finite for display
         out.GetPointData().SetActiveScalars(name)
         return 1
 

@@ -19,6 +19,7 @@ from types import SimpleNamespace
 from paraview import simple as pv
 
 from losstopo.errors import EXIT_USER_ERROR, LossTopoError
+from losstopo.fileio import write_json
 from losstopo.paraview.scripts import pipelines
 from losstopo.paraview.scripts.render_state import exit_now
 from losstopo.settings import DIRECTION_KINDS
@@ -67,7 +68,7 @@ def main(payload: dict) -> int:
             build(src, backend=args.backend, **kwargs)
             for path in pipelines.screenshots(out, name, size):
                 print(path)
-        (out / "metrics.json").write_text(json.dumps(metrics(src), indent=2) + "\n")
+        write_json(out / "metrics.json", metrics(src))  # strict JSON: a missing value (NaN) is null
         print(out / "metrics.json")
     except LossTopoError as e:
         print(f"losstopo: error: {e}", file=sys.stderr)
