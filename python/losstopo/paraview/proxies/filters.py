@@ -181,6 +181,10 @@ class LandscapeTopologicalSimplification(_TopologyFilter):
         name = self._array_name()
         out.GetPointData().RemoveArray(name)
         out.GetPointData().AddArray(to_vtk_array(name, finite_version(result.values)[0]))  # finite for display
+        if name == names.LOSS and out.GetPointData().GetArray(names.RAW_LOSS) is not None:
+            # downstream filters read RawLoss (the raw values): it must be the simplified field too
+            out.GetPointData().RemoveArray(names.RAW_LOSS)
+            out.GetPointData().AddArray(to_vtk_array(names.RAW_LOSS, result.values))
         out.GetPointData().SetActiveScalars(name)
         return 1
 
