@@ -1,9 +1,6 @@
-"""TTK backend: detection, the install hint when TTK is absent, and the conversion of TTK's outputs.
-
-TTK is not installed on this machine, so the end-to-end comparison is marked `ttk` and skipped; the
-converters are checked on TTK-layout data: TTK's own persistence diagram (exported CSV, rebuilt as
-the VTK_LINE grid TTK writes) and the FTM layout of the merge tree.
-"""
+"""TTK backend: detection, the name table, the one-line answers when TTK is absent or unknown, and the
+conversion of TTK's outputs (checked on real TTK's outputs stored in tests/data). The live comparisons
+with a real TTK are in test_ttk_live.py (marked `ttk`; .ci/run runs them against each TTK build)."""
 
 from __future__ import annotations
 
@@ -19,6 +16,7 @@ from losstopo.errors import LossTopoError
 from losstopo.representation import ImageConnectivity
 from losstopo.topology import compute_topology
 from losstopo.paraview import ttk as ttk_backend
+from losstopo.paraview import ttk_find, ttk_names
 from losstopo.vtkio.topology import merge_tree_vtk
 
 CASE = DATA / "cases" / "landscape_resnet56_noshort"
@@ -27,9 +25,9 @@ CASE = DATA / "cases" / "landscape_resnet56_noshort"
 @pytest.fixture
 def no_ttk(monkeypatch):
     monkeypatch.setenv("LOSSTOPO_TTK", "0")
-    ttk_backend.ttk_available.cache_clear()
+    ttk_backend.find_ttk.cache_clear()
     yield
-    ttk_backend.ttk_available.cache_clear()
+    ttk_backend.find_ttk.cache_clear()
 
 
 def _case():
@@ -38,24 +36,51 @@ def _case():
     return ds, v, compute_topology(v, ImageConnectivity(dims=(41, 41)))
 
 
-def test_detection_agrees_with_the_plugin_search(monkeypatch):
+def test_a_machine_without_ttk_finds_none_without_starting_pvpython(monkeypatch):
     monkeypatch.delenv("LOSSTOPO_TTK", raising=False)
-    ttk_backend.ttk_available.cache_clear()
+    for var in ("LOSSTOPO_TTK_PLUGIN", "PV_PLUGIN_PATH"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(ttk_find.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(ttk_find, "_paraview_plugin_dirs", lambda: [])
+    monkeypatch.setattr(ttk_find, "_run_probe", lambda route: pytest.fail("probed without a TTK on disk"))
+    ttk_find.find_ttk.cache_clear()
     try:
-        if ttk_backend.find_ttk_plugin() is None:
-            assert ttk_backend.ttk_available() is False
-        monkeypatch.setenv("LOSSTOPO_TTK", "1")
-        ttk_backend.ttk_available.cache_clear()
-        assert ttk_backend.ttk_available() is True
+        found = ttk_find.find_ttk()
+        assert found.route == "none" and not found.usable and "no TTK found" in found.problem
     finally:
-        ttk_backend.ttk_available.cache_clear()
+        ttk_find.find_ttk.cache_clear()
+
+
+def _fake_install(monkeypatch, offered: dict, route: str = "paraview"):
+    found = {"source": "LOSSTOPO_TTK_PLUGIN", "location": "/x/TopologyToolKit.so", "version": "9.9",
+             "offered": offered}
+    monkeypatch.setattr(ttk_find, "find_ttk", lambda: ttk_find._install(route, found))
+    monkeypatch.setattr(ttk_backend, "find_ttk", ttk_find.find_ttk)
+
+
+def test_auto_uses_builtin_and_says_so_when_the_ttk_is_unknown(monkeypatch, capsys):
+    offered = {f.proxy: f.required_properties() for f in ttk_names.TTK_1_3.filters}
+    offered["TTKMergeTree"] = [p for p in offered["TTKMergeTree"] if p != "TreeType"]
+    _fake_install(monkeypatch, offered)
+    assert resolve_backend("auto") == "builtin"
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "TTKMergeTree.TreeType" in err[0] and "built-in" in err[0]
+    with pytest.raises(LossTopoError) as e:
+        resolve_backend("ttk")
+    assert "TTKMergeTree.TreeType" in str(e.value) and "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("entry", ttk_names.KNOWN)
+def test_auto_uses_a_known_ttk(monkeypatch, entry):
+    _fake_install(monkeypatch, {f.proxy: f.required_properties() + ["Input"] for f in entry.filters})
+    assert resolve_backend("auto") == "ttk"
 
 
 def test_backend_ttk_without_ttk_says_how_to_install(no_ttk):
     with pytest.raises(LossTopoError) as e:
         resolve_backend("ttk")
     msg = str(e.value)
-    assert "topologytoolkit" in msg and "conda-forge" in msg and ".deb" in msg and "\n" not in msg
+    assert "topologytoolkit" in msg and "LOSSTOPO_TTK_PLUGIN" in msg and "\n" not in msg
     assert resolve_backend("auto") == "builtin"
     with pytest.raises(LossTopoError, match="backend"):
         resolve_backend("gudhi")
@@ -104,13 +129,3 @@ def test_join_tree_from_ttk_layout(tmp_path):
     assert np.array_equal(tree.node_scalar, values[t.node_vertex])
     assert np.array_equal(tree.arc_region_size, t.arc_region_size)
     assert np.array_equal(tree.node_region_span, np.trunc(t.node_region_span))  # TTK's int array
-
-
-@pytest.mark.ttk
-@pytest.mark.skipif(not ttk_backend.ttk_available(), reason="TTK is not loadable in ParaView here")
-def test_ttk_backend_equals_builtin():
-    _, values, ref = _case()
-    res = ttk_backend.compute_topology_ttk(values, ImageConnectivity(dims=(41, 41)))
-    assert sorted(zip(res.pairs.birth_vertex, res.pairs.death_vertex)) == \
-        sorted(zip(ref.pairs.birth_vertex, ref.pairs.death_vertex))
-    assert sorted(res.tree.node_vertex.tolist()) == sorted(ref.tree.node_vertex.tolist())

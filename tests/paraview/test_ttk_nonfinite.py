@@ -1,6 +1,6 @@
 """The TTK backend on a field with inf/NaN points gets the finite part as a graph (issue 10).
 
-TTK is not installed here, so pvpython is replaced by a stand-in that reads the file TTK would get,
+pvpython is replaced by a stand-in that reads the file TTK would get,
 checks it, computes its topology with the built-in backend and writes it in TTK's output layout. What is
 tested is losstopo's side of the TTK route: the input TTK is handed (a graph of the finite vertices, the
 image triangulation's edges between them, their coordinates) and the mapping of TTK's vertex ids back.
@@ -8,6 +8,7 @@ image triangulation's edges between them, their coordinates) and the mapping of 
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 from losstopo import vtkio
 from losstopo.metrics import topology_metrics
 from losstopo.paraview import ttk as ttk_backend
+from losstopo.paraview import ttk_find, ttk_names
 from losstopo.representation import ImageConnectivity
 from losstopo.topology import compute_topology
 
@@ -26,7 +28,8 @@ def fake_ttk(monkeypatch):
     seen: list[dict] = []
 
     def run(cmd, **kwargs):
-        _pv, _script, src, tmp, threshold, array = cmd
+        job = json.loads(cmd[2])
+        src, tmp, threshold, array = job["input"], job["out"], job["threshold"], job["array"]
         ds = vtkio.read(src)
         values = vtkio.scalar_field(ds, array)
         conn = vtkio.dataset_connectivity(ds)
@@ -41,7 +44,8 @@ def fake_ttk(monkeypatch):
             vtkio.write(Path(tmp) / name, data)
         return subprocess.CompletedProcess(cmd, 0, stdout="TTK-DONE\n", stderr="")
 
-    monkeypatch.setattr(ttk_backend, "require_ttk", lambda: None)
+    known = ttk_find.TTKInstall(route="paraview", names=ttk_names.TTK_1_3)
+    monkeypatch.setattr(ttk_backend, "require_ttk", lambda: known)
     monkeypatch.setattr(ttk_backend.subprocess, "run", run)
     monkeypatch.setattr("losstopo.paraview.env.find_executable", lambda name: name)
     return seen

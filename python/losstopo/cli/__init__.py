@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "the whole pipeline on the embedded digits default"),
     "render": ("render", "render a state file or the whole pipeline to PNGs with pvpython"),
     "paraview": ("paraview", "start the ParaView GUI with the plugin loaded and a state opened"),
+    "doctor": ("doctor", "say what losstopo finds here: ParaView, TTK (how, version, filter names), torch"),
 }
 
 

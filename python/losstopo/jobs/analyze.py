@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,13 +148,18 @@ def id_ranges(ids: np.ndarray) -> list[list[int]]:
 
 
 def resolve_backend(backend: str) -> str:
-    """'auto' -> 'ttk' when TTK is loadable in ParaView, else 'builtin'; 'ttk' without TTK -> error."""
-    from ..paraview.ttk import require_ttk, ttk_available
+    """'auto' -> 'ttk' when a TTK whose names losstopo knows is found (paraview/ttk_find.py), else
+    'builtin' (saying so in one line on stderr when a TTK was found but its names are unknown);
+    'ttk' without a usable TTK -> one-line error."""
+    from ..paraview.ttk import find_ttk, require_ttk
 
     if backend not in BACKENDS:
         raise LossTopoError(f"unknown backend {backend!r}", f"pass --backend one of {', '.join(BACKENDS)}")
     if backend == "auto":
-        return "ttk" if ttk_available() else "builtin"
+        found = find_ttk()
+        if found.route != "none" and not found.usable:
+            print(f"losstopo: {found.problem}; using the built-in backend", file=sys.stderr)
+        return "ttk" if found.usable else "builtin"
     if backend == "ttk":
         require_ttk()
     return backend

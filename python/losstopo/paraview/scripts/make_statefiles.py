@@ -20,6 +20,7 @@ import numpy as np
 from paraview import simple as pv
 
 from losstopo import names
+from losstopo.errors import LossTopoError
 from losstopo.landscape.files import Landscape
 from losstopo.paraview.scripts import pipelines, statefile
 from losstopo.vtkio import write_landscape_vti
@@ -59,9 +60,10 @@ def build_state(name: str, vti: Path, out: Path) -> Path:
 def main(payload: dict) -> int:
     out = Path(payload["out"])
     out.mkdir(parents=True, exist_ok=True)
-    if not hasattr(pv, "TTKPersistenceDiagram"):
-        print("losstopo: error: TTK is not loaded in this pvpython; load it (e.g. PV_PLUGIN_PATH) and rerun",
-              file=sys.stderr)
+    try:
+        pipelines.require_ttk()
+    except LossTopoError as e:
+        print(f"losstopo: error: {e}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory() as tmp:
         vti = synthetic_landscape(Path(tmp) / "landscape")

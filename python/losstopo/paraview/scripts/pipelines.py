@@ -38,11 +38,27 @@ def ensure_plugin(path: str | Path | None = None) -> None:
         pv._add_functions(vars(pv))
 
 
-def require_ttk() -> None:
-    """A one-line error unless TTK's filters are loaded in this ParaView."""
-    if not hasattr(pv, "TTKPersistenceDiagram"):
-        raise LossTopoError("this pipeline uses TTK's filters and TTK is not loaded in this ParaView",
-                            "use the built-in state (without _ttk), or a ParaView with TTK (see docs/paraview.md)")
+def require_ttk():
+    """Load TTK the way users have it (scripts/ttk_load.py) and return its entry of the name table
+    (paraview/ttk_names.py); a one-line error when there is no TTK or its names are unknown."""
+    from losstopo.paraview.scripts.ttk_load import ttk_names
+
+    try:
+        return ttk_names()
+    except LossTopoError as e:
+        raise LossTopoError(f"this pipeline uses TTK's filters: {e.problem}",
+                            "use the built-in state (without _ttk), or a ParaView with TTK (see docs/paraview.md)") \
+            from None
+
+
+def ttk_filter(f, inp, scalar: str, registration: str, **extra):
+    """TTK's filter `f` (a ttk_names.TTKFilter) on `inp`, set up as the name table says."""
+    proxy = getattr(pv, f.proxy)(registrationName=registration, Input=inp)
+    setattr(proxy, f.scalar, ["POINTS", scalar])
+    for name, value in list(f.settings) + list(extra.items()):
+        if name not in ("UseAllCores", "ThreadNumber"):  # interactive views use every core
+            setattr(proxy, name, value)
+    return proxy
 
 
 def height_expression(values: str, landscape_input: int) -> str:
@@ -155,16 +171,13 @@ def _side_by_side(title: str, right_name: str):
 
 def merge_tree_views(landscape, backend: str = "builtin", scalar: str = names.LOSS):
     """Landscape view (warped surface, arcs, critical points) and Merge Tree view (planar tree, y = loss)."""
-    if backend == "ttk":
-        require_ttk()
+    ttk = require_ttk() if backend == "ttk" else None
     land_view, tree_view = _side_by_side("Merge tree", "MergeTreeView")
 
     warp = warped_landscape(landscape)
-    if backend == "ttk":
-        tree = pv.TTKMergeandContourTreeFTM(registrationName="MergeTree", Input=landscape)
-        tree.ScalarField = ["POINTS", scalar]
-        tree.TreeType = "Join Tree"
-        planar = pv.TTKPlanarGraphLayout(registrationName="MergeTreeLayout",
+    if ttk is not None:
+        tree = ttk_filter(ttk.merge_tree, landscape, scalar, "MergeTree")
+        planar = getattr(pv, ttk.planar_layout.proxy)(registrationName="MergeTreeLayout",
                                          Input=[pv.OutputPort(tree, 0), pv.OutputPort(tree, 1)])
         planar.InputisaMergeTree = 1
     else:
@@ -207,14 +220,12 @@ def persistence_views(landscape, backend: str = "builtin", scalar: str = names.L
     """Landscape view (warped surface and the critical points of the pairs above the threshold) and
     Persistence Diagram view (bars from (birth, birth) to (birth, death), the diagonal, one marker per
     pair at (birth, death), all coloured by persistence). One Threshold on Persistence drives both."""
-    if backend == "ttk":
-        require_ttk()
+    ttk = require_ttk() if backend == "ttk" else None
     land_view, pd_view = _side_by_side("Persistence diagram", "PersistenceDiagramView")
 
     warp = warped_landscape(landscape)
-    if backend == "ttk":
-        diagram = pv.TTKPersistenceDiagram(registrationName="PersistenceDiagram", Input=landscape)
-        diagram.ScalarField = ["POINTS", scalar]
+    if ttk is not None:
+        diagram = ttk_filter(ttk.persistence_diagram, landscape, scalar, "PersistenceDiagram")
     else:
         diagram = pv.LandscapePersistenceDiagram(registrationName="PersistenceDiagram", Input=landscape,
                                                  ScalarField=["POINTS", scalar])

@@ -43,10 +43,19 @@ def _load_pvsm(state: Path, landscape: Path) -> None:
     found = statefile.readers(state)
     if not found:
         raise LossTopoError(f"state {state.name} has no landscape reader", "pass a state of losstopo")
-    ttk = sorted(t for t in statefile.proxy_types(state) if t.lower().startswith("ttk"))
-    if ttk and not hasattr(pv, "TTKPersistenceDiagram"):
-        raise LossTopoError(f"state {state.name} uses TTK filters ({', '.join(ttk)}) and TTK is not loaded",
-                            "use the built-in state without _ttk, or a ParaView with TTK")
+    wanted = statefile.proxy_groups_and_types(state)
+    if any(t.lower().startswith("ttk") for _, t in wanted):
+        try:
+            pipelines.require_ttk()  # loads TTK the way users have it, if there is one
+        except LossTopoError:
+            pass  # the check below names what cannot be created
+    pxm = pv.servermanager.ProxyManager().SMProxyManager
+    unknown = sorted(t for g, t in wanted if pxm.GetPrototypeProxy(g, t) is None)
+    if unknown:
+        ttk = [t for t in unknown if t.lower().startswith("ttk")]
+        raise LossTopoError(f"state {state.name} needs proxies this ParaView cannot create ({', '.join(unknown[:5])})",
+                            "load TTK with the version the state was made for (see losstopo doctor), or use the "
+                            "built-in state without _ttk" if ttk else "load the plugin that defines them")
     files = [{"id": rid, "FileName": landscape_file(landscape, rtype)} for rid, rtype in found]
     pv.LoadState(str(state), filenames=files)
 

@@ -54,9 +54,8 @@ def main(payload: dict) -> int:
     args = SimpleNamespace(**payload)
     try:
         pipelines.ensure_plugin()
-        if args.backend == "ttk" and not hasattr(pv, "TTKPersistenceDiagram"):
-            raise LossTopoError("--backend ttk but TTK is not loaded in this ParaView",
-                                "use --backend builtin, or a ParaView with TTK (e.g. TTK's own build)")
+        if args.backend == "ttk":
+            pipelines.require_ttk()  # one line when there is no TTK or its names are unknown
         size = (args.width, args.height)
         out = Path(args.out)
         for name, build in (("merge_tree", pipelines.merge_tree_views),

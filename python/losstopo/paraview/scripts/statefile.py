@@ -22,6 +22,11 @@ def proxy_types(state: str | Path) -> set[str]:
     return {p.get("type") for p in ET.parse(state).iter("Proxy") if p.get("type")}
 
 
+def proxy_groups_and_types(state: str | Path) -> set[tuple[str, str]]:
+    """(group, type) of every proxy a state file creates: what ParaView must know to load it."""
+    return {(p.get("group"), p.get("type")) for p in ET.parse(state).iter("Proxy") if p.get("type")}
+
+
 def view_names(state: str | Path) -> list[str]:
     """Registration names of the views in a state file."""
     tree = ET.parse(state)
