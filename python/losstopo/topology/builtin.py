@@ -19,8 +19,8 @@ import numpy as np
 
 from ..errors import LossTopoError
 from ..finite import finite_vertices
-from ..names import CriticalType
 from ..representation import Connectivity, GraphConnectivity, ImageConnectivity
+from .numbering import ttk_join_tree
 from .types import JoinTree, PersistencePairs
 
 # TTK's implicit triangulation of a regular grid, by the number of axes with more than one point
@@ -279,29 +279,10 @@ def _rank(order: np.ndarray, n_vertices: int) -> np.ndarray:  # unswept vertices
     return rank
 
 
-def _region_type(up_t: np.ndarray, down_t: np.ndarray) -> np.ndarray:
-    """TTK's ArcType of arcs from the critical types of their up and down nodes."""
-    mn, mx, s1, s2 = (int(CriticalType.MINIMUM), int(CriticalType.MAXIMUM), int(CriticalType.SADDLE1),
-                      int(CriticalType.SADDLE2))
-    return np.select([(up_t == mn) | (down_t == mn), (up_t == mx) | (down_t == mx),
-                      (up_t == s1) & (down_t == s1), (up_t == s2) & (down_t == s2)],
-                     [0, 1, 2, 3], default=4).astype(np.int8)
-
-
-def _distance(points, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distances between the points of vertices a and b in float32, as TTK computes RegionSpan.
-
-    `points` maps vertex ids to (k, 3) coordinates (or is None: all distances 0).
-    """
-    if points is None or a.size == 0:
-        return np.zeros(a.size, dtype=np.float64)
-    d = points(a).astype(np.float32) - points(b).astype(np.float32)
-    return np.sqrt(np.sum(d * d, axis=1, dtype=np.float32)).astype(np.float64)
-
-
 def join_tree_and_pairs(values: np.ndarray, connectivity: Connectivity,
                         order: np.ndarray | None = None,
                         points: Callable[[np.ndarray], np.ndarray] | None = None,
+                        component_key: Callable[[], np.ndarray] | None = None,
                         ) -> tuple[JoinTree, PersistencePairs, int]:
     """Join tree, 0-dim pairs and number of connected components of `values` on `connectivity`.
 
@@ -317,71 +298,9 @@ def join_tree_and_pairs(values: np.ndarray, connectivity: Connectivity,
         rank = _rank(order, values.size)
     (node_vertex, merged, node_up, below, pb, pd, cb, cd) = _sweep(order, values.size, *nbh.args(),
                                                                     nbh.max_degree)
-    tree = _assemble_tree(values, rank, node_vertex, node_up, below, points)
+    tree = ttk_join_tree(values, rank, node_vertex, merged, node_up, below, component_key, points)
     pairs = _assemble_pairs(values, rank, pb, pd, cb, cd)
     return tree, pairs, int(cb.size)
-
-
-@numba.njit(cache=True)
-def _segmentation(below, new_id, arc_of_down, node_vertex, arcs):
-    """Arc id of every vertex (regular: its arc; node: its largest adjacent arc) and arc sizes."""
-    nv = below.shape[0]
-    seg = np.full(nv, -1, dtype=np.int64)
-    size = np.zeros(arcs.shape[0], dtype=np.int64)
-    for v in range(nv):
-        b = below[v]
-        if b >= 0:
-            a = arc_of_down[new_id[b]]
-            seg[v] = a
-            size[a] += 1
-    for a in range(arcs.shape[0]):
-        for end in range(2):
-            w = node_vertex[arcs[a, end]]
-            if a > seg[w]:
-                seg[w] = a
-    return seg, size
-
-
-def _assemble_tree(values, rank, node_vertex, node_up, below, points) -> JoinTree:
-    n = node_vertex.size
-    is_root = node_up < 0
-    down_deg = np.bincount(node_up[~is_root], minlength=n)
-    ct = np.full(n, int(CriticalType.DEGENERATE), dtype=np.int8)
-    ct[(down_deg == 0)] = int(CriticalType.MINIMUM)
-    ct[~is_root & (down_deg == 2)] = int(CriticalType.SADDLE1)
-    ct[is_root & (down_deg == 1)] = int(CriticalType.MAXIMUM)
-    # node order: minima by vertex id, other non-roots by rank, then roots by rank
-    group = np.where(ct == int(CriticalType.MINIMUM), 0, np.where(is_root, 2, 1))
-    key2 = np.where(group == 0, node_vertex, rank[node_vertex])
-    perm = np.lexsort((key2, group))  # new -> old
-    new_id = np.empty(n, dtype=np.int64)
-    new_id[perm] = np.arange(n)
-    nv_new = node_vertex[perm]
-    ct_new = ct[perm]
-    up_old = node_up[perm]
-    has_up = up_old >= 0
-    down_nodes = np.nonzero(has_up)[0]  # new ids, ascending -> arc id order
-    up_nodes = new_id[up_old[has_up]]
-    arcs = np.stack([up_nodes, down_nodes], axis=1).astype(np.int64).reshape(-1, 2)
-    n_arcs = arcs.shape[0]
-    arc_of_down = np.full(n, -1, dtype=np.int64)
-    arc_of_down[down_nodes] = np.arange(n_arcs)
-    seg, arc_size = _segmentation(below, new_id, arc_of_down, nv_new, arcs)
-    arc_span = _distance(points, nv_new[arcs[:, 1]], nv_new[arcs[:, 0]])
-    arc_type = _region_type(ct_new[arcs[:, 0]], ct_new[arcs[:, 1]])
-    # node RegionSize/Span from TTK's getAdjSa: the single down arc, else the (single) up arc
-    down_deg_new = np.bincount(arcs[:, 0], minlength=n) if n_arcs else np.zeros(n, dtype=np.int64)
-    first_down = np.full(n, -1, dtype=np.int64)
-    if n_arcs:
-        first_down[arcs[::-1, 0]] = np.arange(n_arcs)[::-1]
-    adj = np.where(down_deg_new == 1, first_down, arc_of_down)
-    node_size = np.where(adj >= 0, arc_size[np.maximum(adj, 0)] if n_arcs else 0, 0).astype(np.int64)
-    node_span = np.where(adj >= 0, arc_span[np.maximum(adj, 0)] if n_arcs else 0.0, 0.0)
-    region_type = np.where(seg >= 0, arc_type[np.maximum(seg, 0)] if n_arcs else 0, 0).astype(np.int8)
-    return JoinTree(node_vertex=nv_new.astype(np.int64), node_type=ct_new, node_scalar=values[nv_new],
-                    node_region_size=node_size, node_region_span=node_span.astype(np.float64),
-                    arcs=arcs, arc_region_size=arc_size, arc_region_span=arc_span, segmentation=seg,
-                    region_type=region_type, arc_region_type=arc_type)
 
 
 def _assemble_pairs(values, rank, pb, pd, cb, cd) -> PersistencePairs:

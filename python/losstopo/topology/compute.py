@@ -14,15 +14,19 @@ from .. import settings
 from ..errors import LossTopoError
 from ..representation import Connectivity, ImageConnectivity, points3
 from .builtin import join_tree_and_pairs
-from .finite_part import finite_part
+from .finite_part import component_key, finite_part
+from .numbering import ttk_image_points
 from .simplify import absolute_threshold, simplify_topology
 from .types import TopologyResult
 
 
 def _point_lookup(connectivity: Connectivity) -> Callable[[np.ndarray], np.ndarray] | None:
-    """A function from vertex ids to (k, 3) coordinates (for RegionSpan), or None without points."""
+    """A function from vertex ids to (k, 3) coordinates (for RegionSpan), or None without points.
+
+    Image points are TTK's float32 ones (ttk_image_points), so RegionSpan equals TTK's bit for bit."""
     if isinstance(connectivity, ImageConnectivity):
-        return connectivity.coords
+        c = connectivity
+        return lambda ids: ttk_image_points(c.dims, c.origin, c.spacing, ids)
     if connectivity.points is None:
         return None
     out = points3(np.asarray(connectivity.points).reshape(connectivity.n_vertices, -1))
@@ -45,6 +49,7 @@ def compute_topology(values: np.ndarray, connectivity: Connectivity, simplify: f
         v = v.reshape(-1)
     if not np.issubdtype(v.dtype, np.number):
         raise LossTopoError(f"scalar field has non-numeric type {v.dtype}", "pass a float array")
+    scalar_dtype = "float32" if v.dtype == np.float32 else "float64"
     v = np.ascontiguousarray(v, dtype=np.float64)
     n = connectivity.n_vertices
     if v.size != n:
@@ -53,10 +58,11 @@ def compute_topology(values: np.ndarray, connectivity: Connectivity, simplify: f
     part = finite_part(v, connectivity)
     simplify = settings.threshold(simplify)
     points = _point_lookup(connectivity)
-    tree, pairs, n_comp = join_tree_and_pairs(v, connectivity, points=points)  # sweeps part.vertices
+    tree, pairs, n_comp = join_tree_and_pairs(v, connectivity, points=points,  # sweeps part.vertices
+                                              component_key=component_key(connectivity, v))
     threshold = absolute_threshold(v, simplify, simplify_relative)
     if threshold > 0:
         v, tree, pairs = simplify_topology(v, connectivity, tree, pairs, threshold, points=points)
     return TopologyResult(values=v, connectivity=connectivity, pairs=pairs, tree=tree, n_vertices=n,
                           simplify_threshold=threshold, n_components=n_comp,
-                          n_nonfinite=part.n_nonfinite)
+                          n_nonfinite=part.n_nonfinite, scalar_dtype=scalar_dtype)

@@ -12,6 +12,7 @@ the same order (simulation of simplicity) on both sides. docs/topology.md has th
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Callable
 
 import numpy as np
 
@@ -109,3 +110,20 @@ def domain_edges(connectivity: Connectivity) -> np.ndarray:
                   max(0, -dx):shape[0] - max(0, dx)]
         out.append(np.stack([src.ravel(), src.ravel() + dx + shape[0] * (dy + shape[1] * dz)], axis=1))
     return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)
+
+
+def component_key(connectivity: Connectivity, values: np.ndarray) -> Callable[[], np.ndarray]:
+    """Per vertex, the key ordering the finite part's components as TTK orders a graph's (vtkConnectivityFilter
+    numbers regions by their lowest cell id): the lowest index of its edges between finite vertices.
+
+    The same order whether the finite part is swept in place or as its own graph (graph() keeps the edge
+    order), so both routes number nodes alike. Lazy: only needed when there are several components."""
+    def key() -> np.ndarray:
+        e = domain_edges(connectivity)
+        fin = np.isfinite(np.asarray(values, dtype=np.float64))
+        idx = np.flatnonzero(fin[e[:, 0]] & fin[e[:, 1]])
+        out = np.full(connectivity.n_vertices, e.shape[0], dtype=np.int64)
+        np.minimum.at(out, e[idx].ravel(), np.repeat(idx, 2))
+        return out
+    return key
+

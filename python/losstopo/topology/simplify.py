@@ -17,6 +17,7 @@ import numpy as np
 
 from ..finite import finite_vertices
 from ..representation import Connectivity
+from .finite_part import component_key
 from .builtin import Neighbourhood, _neighbours, join_tree_and_pairs, sort_order
 from .types import JoinTree, PersistencePairs
 
@@ -43,11 +44,14 @@ def simplified_field(values: np.ndarray, connectivity: Connectivity, tree: JoinT
     node_of_vertex = np.full(values.size, -1, dtype=np.int64)
     node_of_vertex[tree.node_vertex] = np.arange(n)
     up = np.full(n, -1, dtype=np.int64)
-    up[tree.arcs[:, 1]] = tree.arcs[:, 0]
+    proper = tree.arcs[:, 0] != tree.arcs[:, 1]  # TTK's self-loop on a merging root is no parent
+    up[tree.arcs[proper, 1]] = tree.arcs[proper, 0]
     flat_root = _removed_subtrees(up, node_of_vertex, pairs.birth_vertex[remove], pairs.death_vertex[remove],
                                   np.argsort(-rank[tree.node_vertex], kind="stable"))
     removed_child = flat_root == np.arange(n)
-    below = tree.segmentation.copy()
+    arc_of_id = np.full(int(tree.arc_segmentation_id.max(initial=-1)) + 2, -1, dtype=np.int64)
+    arc_of_id[tree.arc_segmentation_id] = np.arange(tree.n_arcs)
+    below = arc_of_id[tree.segmentation]  # segmentation -1 maps to the last slot, -1
     region = np.full(values.size, -1, dtype=np.int64)
     is_node = node_of_vertex >= 0
     region[is_node] = flat_root[node_of_vertex[is_node]]
@@ -159,5 +163,6 @@ def simplify_topology(values: np.ndarray, connectivity: Connectivity, tree: Join
                       points=None) -> tuple[np.ndarray, JoinTree, PersistencePairs]:
     """(simplified values, join tree, pairs) keeping only pairs of persistence > threshold."""
     new_values, new_order = simplified_field(values, connectivity, tree, pairs, threshold)
-    new_tree, new_pairs, _ = join_tree_and_pairs(new_values, connectivity, order=new_order, points=points)
+    new_tree, new_pairs, _ = join_tree_and_pairs(new_values, connectivity, order=new_order, points=points,
+                                                 component_key=component_key(connectivity, new_values))
     return new_values, new_tree, new_pairs

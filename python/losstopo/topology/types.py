@@ -89,6 +89,14 @@ class JoinTree:
     segmentation: np.ndarray  # (V,) int64 SegmentationId (arc id) of every vertex; -1 if no arc
     region_type: np.ndarray  # (V,) int8 RegionType of every vertex's arc
     arc_region_type: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))  # (A,)
+    arc_segmentation_id: np.ndarray | None = None  # (A,) int64 TTK's SegmentationId of each arc
+    node_offset: np.ndarray | None = None  # (N,) int64 first node index of the node's component
+
+    def __post_init__(self) -> None:
+        if self.arc_segmentation_id is None:
+            self.arc_segmentation_id = np.arange(self.arcs.shape[0], dtype=np.int64)
+        if self.node_offset is None:
+            self.node_offset = np.zeros(self.node_vertex.shape[0], dtype=np.int64)
 
     @property
     def n_nodes(self) -> int:
@@ -111,3 +119,4 @@ class TopologyResult:
     simplify_threshold: float = 0.0
     n_components: int = 1
     n_nonfinite: int = 0  # input values that were inf/NaN: left out (the topology of the finite part)
+    scalar_dtype: str = "float64"  # the input's type: TTK writes the diagram's Persistence/Birth in it

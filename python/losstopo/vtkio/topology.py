@@ -26,6 +26,7 @@ from .. import names
 from ..errors import LossTopoError
 from ..names import CriticalType
 from ..representation import GraphConnectivity, ImageConnectivity, points3
+from ..topology.numbering import ttk_image_points
 from ..topology.types import JoinTree, PersistencePairs, TopologyResult
 from . import datasets as vtkio
 
@@ -61,12 +62,27 @@ def domain_dimension(result: TopologyResult) -> int:
     return 1
 
 
+def ttk_points(result: TopologyResult, ids: np.ndarray, dataset: Any | None = None) -> np.ndarray:
+    """(k, 3) float32 points of vertices `ids` as TTK's triangulation gives them (getVertexPoint): for
+    images origin + spacing * index computed in float32, else the dataset's points as float32."""
+    conn = result.connectivity
+    ids = np.asarray(ids, dtype=np.int64)
+    if isinstance(conn, ImageConnectivity):
+        if dataset is not None:
+            dims, origin, spacing = vtkio.image_geometry(dataset)
+            return ttk_image_points(dims, origin, spacing, ids)
+        return ttk_image_points(conn.dims, conn.origin, conn.spacing, ids)
+    return domain_points(result, dataset)[ids].astype(np.float32)
+
+
 def merge_tree_vtk(result: TopologyResult, dataset: Any | None = None) -> tuple[Any, Any, Any]:
-    """(nodes, arcs, segmentation) like ttkFTMTree's output ports 0, 1 and 2 (Join Tree)."""
+    """(nodes, arcs, segmentation) like ttkFTMTree's output ports 0, 1 and 2 (Join Tree), in TTK's
+    numbering (topology/numbering.py): the same arrays as TTK's, value for value."""
     tree = result.tree
-    pts = domain_points(result, dataset)
     values = np.asarray(result.values, dtype=np.float64)
     nv = np.asarray(tree.node_vertex, dtype=np.int64)
+    pts = np.zeros((result.n_vertices, 3), dtype=np.float32)
+    pts[nv] = ttk_points(result, nv, dataset)
 
     nodes = vtkio.make_cells(
         pts[nv], np.arange(len(nv)).reshape(-1, 1), vtkio.VTK_VERTEX,
@@ -80,16 +96,19 @@ def merge_tree_vtk(result: TopologyResult, dataset: Any | None = None) -> tuple[
         },
         active=names.CRITICAL_TYPE)
 
-    arcs = _arcs_vtk(tree.arcs, nv, pts, values, tree.arc_region_size, tree.arc_region_span)
+    arcs = _arcs_vtk(tree, pts, values)
 
     base = dataset if dataset is not None else domain_dataset(result)
     segmentation = vtkio.shallow_copy(base)
     pd = segmentation.GetPointData()
     seg = np.asarray(tree.segmentation, dtype=np.int64)
+    arc_of_id = np.full(int(np.max(tree.arc_segmentation_id, initial=-1)) + 2, -1, dtype=np.int64)
+    arc_of_id[tree.arc_segmentation_id] = np.arange(tree.n_arcs)
+    arc = arc_of_id[seg]  # -1 (no arc) maps to the last slot, -1
     for name, arr in {
         names.SEGMENTATION_ID: seg.astype(np.int32),
-        names.REGION_SIZE: _per_vertex(seg, tree.arc_region_size, 0).astype(np.int32),
-        names.REGION_SPAN: _per_vertex(seg, tree.arc_region_span, 0.0).astype(np.float64),
+        names.REGION_SIZE: _per_vertex(arc, tree.arc_region_size, 0).astype(np.int32),
+        names.REGION_SPAN: _per_vertex(arc, tree.arc_region_span, 0.0).astype(np.float64),
         names.REGION_TYPE: np.asarray(tree.region_type, dtype=np.int8),
     }.items():
         pd.AddArray(vtkio.to_vtk_array(name, arr))
@@ -105,15 +124,17 @@ def _per_vertex(seg: np.ndarray, per_arc: np.ndarray, fill: float) -> np.ndarray
     return out
 
 
-def _arcs_vtk(arcs: np.ndarray, node_vertex: np.ndarray, pts: np.ndarray, values: np.ndarray,
-              region_size: np.ndarray, region_span: np.ndarray) -> Any:
-    """ttkFTMTree port 1 with direct arcs: a point per node vertex in order of first use (down, then up)."""
-    arcs = np.asarray(arcs, dtype=np.int64).reshape(-1, 2)  # [upNodeId, downNodeId]
+def _arcs_vtk(tree: JoinTree, pts: np.ndarray, values: np.ndarray) -> Any:
+    """ttkFTMTree port 1 with direct arcs: a point per node vertex in order of first use (down, then up);
+    up/downNodeId local to the arc's component, SegmentationId TTK's (normalized, offset) arc id."""
+    arcs = np.asarray(tree.arcs, dtype=np.int64).reshape(-1, 2)  # [upNodeId, downNodeId]
+    node_vertex = np.asarray(tree.node_vertex, dtype=np.int64)
+    local = arcs - np.asarray(tree.node_offset, dtype=np.int64)[arcs[:, 1]][:, None]
     point_of_node: dict[int, int] = {}
     order: list[int] = []
     cells = np.empty((len(arcs), 2), dtype=np.int64)
-    for a, (up, down) in enumerate(arcs):
-        for slot, node in ((0, int(down)), (1, int(up))):
+    for a, (up, down) in enumerate(arcs.tolist()):
+        for slot, node in ((0, down), (1, up)):
             if node not in point_of_node:
                 point_of_node[node] = len(order)
                 order.append(node)
@@ -123,11 +144,11 @@ def _arcs_vtk(arcs: np.ndarray, node_vertex: np.ndarray, pts: np.ndarray, values
         pts[verts], cells, vtkio.VTK_LINE,
         point_arrays={names.SCALAR: values[verts].astype(np.float32),
                       names.MASK_SCALAR_FIELD: np.zeros(len(verts), dtype=np.int8)},
-        cell_arrays={names.SEGMENTATION_ID: np.arange(len(arcs), dtype=np.int32),
-                     names.UP_NODE_ID: arcs[:, 0].astype(np.int32),
-                     names.DOWN_NODE_ID: arcs[:, 1].astype(np.int32),
-                     names.REGION_SIZE: np.asarray(region_size, dtype=np.int32),
-                     names.REGION_SPAN: np.asarray(region_span, dtype=np.float64)},
+        cell_arrays={names.SEGMENTATION_ID: np.asarray(tree.arc_segmentation_id, dtype=np.int32),
+                     names.UP_NODE_ID: local[:, 0].astype(np.int32),
+                     names.DOWN_NODE_ID: local[:, 1].astype(np.int32),
+                     names.REGION_SIZE: np.asarray(tree.arc_region_size, dtype=np.int32),
+                     names.REGION_SPAN: np.asarray(tree.arc_region_span, dtype=np.float64)},
         active_cell=names.SEGMENTATION_ID)
 
 
@@ -154,7 +175,12 @@ def pair_death_types(result: TopologyResult) -> np.ndarray:
 
 
 def persistence_diagram_vtk(result: TopologyResult, dataset: Any | None = None) -> Any:
-    """TTK PersistenceDiagram's output (0-dimensional pairs, not embedded) plus its diagonal cell."""
+    """TTK PersistenceDiagram's output (0-dimensional pairs, not embedded) plus its diagonal cell.
+
+    Pairs in TTK's order (sortPersistenceDiagram: by the birth vertex's position in the vertex order),
+    essential pairs dying at the global maximum, points and coordinates as TTK's (float32), Persistence
+    and Birth in the input's type. TTK's cells of PairType 0 equal these cells array by array; TTK also
+    writes the higher pairs, so its PairIdentifier and diagonal count those too (docs/topology.md)."""
     p = result.pairs
     order = ttk_pair_order(result)
     n = len(order)
@@ -162,8 +188,11 @@ def persistence_diagram_vtk(result: TopologyResult, dataset: Any | None = None) 
     death = np.asarray(p.death, dtype=np.float64)[order]
     bv = np.asarray(p.birth_vertex, dtype=np.int64)[order]
     dv = np.asarray(p.death_vertex, dtype=np.int64)[order]
+    if n:  # TTK lets every essential pair die at the global maximum (the global pair's death)
+        essential = ~np.asarray(p.finite, dtype=bool)[order]
+        dv[essential] = dv[0]
+        death[essential] = death[0]
     dtype_ = pair_death_types(result)[order]
-    pts_domain = domain_points(result, dataset)
 
     points = np.zeros((2 * n, 3), dtype=np.float64)
     points[0::2, 0] = birth
@@ -175,7 +204,7 @@ def persistence_diagram_vtk(result: TopologyResult, dataset: Any | None = None) 
     ctype = np.empty(2 * n, dtype=np.int32)
     ctype[0::2], ctype[1::2] = int(CriticalType.MINIMUM), dtype_
     coords = np.empty((2 * n, 3), dtype=np.float32)
-    coords[0::2], coords[1::2] = pts_domain[bv], pts_domain[dv]
+    coords[0::2], coords[1::2] = ttk_points(result, bv, dataset), ttk_points(result, dv, dataset)
 
     cells = np.stack([np.arange(0, 2 * n, 2), np.arange(1, 2 * n, 2)], axis=1)
     pers = death - birth
@@ -190,8 +219,8 @@ def persistence_diagram_vtk(result: TopologyResult, dataset: Any | None = None) 
         cell_arrays={
             names.PAIR_IDENTIFIER: np.concatenate([np.arange(n), [-1] if n else []]).astype(np.int32),
             names.PAIR_TYPE: np.concatenate([np.zeros(n), [-1] if n else []]).astype(np.int32),
-            names.PERSISTENCE: np.concatenate([pers, diag_pers]).astype(np.float64),
-            names.BIRTH: np.concatenate([birth, [0.0] if n else []]).astype(np.float64),
+            names.PERSISTENCE: np.concatenate([pers, diag_pers]).astype(result.scalar_dtype),
+            names.BIRTH: np.concatenate([birth, [0.0] if n else []]).astype(result.scalar_dtype),
             names.IS_FINITE: np.concatenate([np.asarray(p.finite, dtype=bool)[order],
                                              [False] if n else []]).astype(np.uint8),
         })
@@ -257,6 +286,7 @@ def pairs_from_ttk(diagram: Any, values: np.ndarray) -> PersistencePairs:
     finite = _array(ca, names.IS_FINITE).astype(bool)
     vid = _array(pa, names.VERTEX_SCALAR_FIELD).astype(np.int64)
     cells = np.flatnonzero((pid >= 0) & (ptype == 0))
+    cells = cells[vid[2 * cells] != vid[2 * cells + 1]]  # TTK's 1-D images add (v, v) pairs: no pairs
     bv, dv = vid[2 * cells], vid[2 * cells + 1]
     v = np.asarray(values, dtype=np.float64)
     birth, death, fin = v[bv], v[dv], finite[cells]
