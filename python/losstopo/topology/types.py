@@ -5,8 +5,8 @@ the VTK adapter can write TTK's exact output layout:
 
 * nodes (TTK port 0, one point each): NodeId (= index into the node arrays), VertexId, CriticalType
   (TTK's ``NodeType`` array, ttk::CriticalType codes), Scalar, RegionSize, RegionSpan;
-* arcs (TTK port 1, one cell each): SegmentationId (= arc index), upNodeId, downNodeId, RegionSize,
-  RegionSpan;
+* arcs (TTK port 1, one cell each): SegmentationId (``arc_segmentation_id``), upNodeId, downNodeId
+  (local to the component), RegionSize, RegionSpan;
 * segmentation (TTK port 2, one value per input vertex): SegmentationId, RegionType, RegionSize,
   RegionSpan.
 
@@ -18,9 +18,8 @@ VertData) and FTMTree_MT (build / trunk):
   SADDLE1 (1); one down and no up arc -> MAXIMUM (3); any other degree -> DEGENERATE (4).
   So a vertex where more than two sublevel components meet is DEGENERATE, and when the root (a
   component's highest vertex) is itself the vertex where components merge, TTK's trunk closes the
-  last arc onto that same node: it is typed DEGENERATE and the component has no MAXIMUM node.
-  A one-vertex component is one MINIMUM node without arcs (TTK writes a REGULAR node with a
-  self-loop arc there; we drop the self-loop, see docs/topology.md).
+  last arc onto that same node (a self-loop): it is typed DEGENERATE and the component has no MAXIMUM
+  node. A one-vertex component is one MINIMUM node without arcs (TTK leaves such a vertex out).
 * Arc RegionSize = number of vertices strictly inside the arc (its regular vertices, the nodes
   excluded), i.e. ``tree->getArcSize``. Arc RegionSpan = Euclidean distance between the points of
   the arc's two node vertices (TTK computes it from float32 coordinates).
@@ -28,13 +27,14 @@ VertData) and FTMTree_MT (build / trunk):
   down arc if it has exactly one, else its up arc if it has exactly one, else its first down arc.
   TTK stores the node RegionSpan in an *integer* array (truncated); ``node_region_span`` here keeps
   the float, the writer truncates.
-* Segmentation: every regular vertex carries its arc's id; a node vertex carries the largest id of
-  its adjacent arcs (TTK writes arcs in id order, so the last write wins). RegionType of an arc
-  (ttk::ftm::ArcType): 0 if one end is a MINIMUM, else 1 if one end is a MAXIMUM, 2 if both ends are
-  SADDLE1, 3 if both are SADDLE2, else 4.
-* Node order (our choice; TTK's order depends on its thread schedule): minima by vertex id, then
-  the other non-root nodes by (value, vertex id), then the component roots by (value, vertex id).
-  Arc ids: arcs sorted by their down node's id (every node but a root has exactly one up arc).
+* Numbering (numbering.py; docs/topology.md): TTK's, so the VTK outputs equal TTK's array by array.
+  One tree per connected component, components in TTK's order; inside one, nodes by the vertex order
+  (value, vertex id, or the simplified order); ``node_offset`` is the component's first node. Arcs by
+  (down node, up node); ``arc_segmentation_id`` = node offset + the arc's normalized id (breadth-first
+  from the minima). ``segmentation``: a regular vertex has its arc's SegmentationId, a node vertex that
+  of the last arc (in arc order) it ends. RegionType of an arc (ttk::ftm::ArcType): 0 if one end is a
+  MINIMUM, else 1 if one end is a MAXIMUM, 2 if both ends are SADDLE1, 3 if both are SADDLE2, else 4.
+* A root where components merge carries TTK's self-loop arc (up node = down node, no regular vertex).
 
 Disconnected domains (graphs): like ttkFTMTree, one tree per connected component, all in one set of
 arrays; each component's root is its own highest vertex.

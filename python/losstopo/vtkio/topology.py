@@ -11,9 +11,11 @@ Layouts follow TTK's adapters (topology-tool-kit/ttk):
 Integer arrays are 32-bit (TTK's ttkSimplexIdTypeArray without 64-bit ids), Scalar on tree outputs
 is float32, Persistence/Birth have the input's type (float64 here), points are float32.
 
-Differences to TTK, all on purpose: node points carry VTK_VERTEX cells (TTK's have none, so they
-render only through Glyphs); the diagram holds the 0-dimensional pairs only (TTK's default backend
-adds saddle-maximum pairs), so its diagonal ends at the highest minimum.
+Values and order are TTK's (topology/numbering.py; tests/topology/test_topology_ttk_arrays.py checks
+every array against TTK 1.2.0 and the snapshot). Differences to TTK, all on purpose: node points carry
+VTK_VERTEX cells (TTK's one poly-vertex cell renders only through Glyphs); the diagram holds the
+0-dimensional pairs only (TTK's default backend adds the higher pairs), so its PairIdentifier counts
+those only and its diagonal ends at the highest minimum.
 """
 
 from __future__ import annotations
