@@ -264,10 +264,12 @@ def analyze_domain(dom: Domain, out_dir: str | os.PathLike, array: str = names.L
 
         what = f"{array} ({dom.kind}{', k=%d' % dom.knn['k'] if dom.knn else ''})"
         plots.plot_landscape(out / PICTURES["landscape_png"], dom.coords, dom.raw,
-                             dom.grid_dims if dom.kind == "image" else None, result=result, title=what)
-        plots.plot_merge_tree(out / PICTURES["merge_tree_png"], result, title=f"merge tree of {what}")
+                             dom.grid_dims if dom.kind == "image" else None, result=result, title=what,
+                             loss_name=array)
+        plots.plot_merge_tree(out / PICTURES["merge_tree_png"], result, title=f"merge tree of {what}",
+                              loss_name=array)
         plots.plot_persistence_diagram(out / PICTURES["persistence_diagram_png"], result,
-                                       title=f"persistence diagram of {what}")
+                                       title=f"persistence diagram of {what}", loss_name=array)
         files.update(PICTURES)
     summary["files"] = files
     if record is not None:  # what check_previous compares a rerun with
