@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import traceback
 
 from losstopo.paraview.ttk_names import TTKFilter, by_key
@@ -104,19 +105,35 @@ class VTKChain:
 
 
 def topology(job: dict) -> None:
+    """The chain of the module docstring; with job["threads"] > 1 TTK may use that many threads (ids are
+    then not deterministic: for benchmarks only). Prints `TTK-TIMES {json}`: seconds per filter."""
     names = by_key(job["merge_tree"])
     chain = (ParaViewChain if job["route"] == "paraview" else VTKChain)(job["input"])
     ext = os.path.splitext(job["input"])[1]
     out, array, src = job["out"], job["array"], chain.source
+    threads = int(job.get("threads", 1))
+    extra = {"UseAllCores": 0, "ThreadNumber": threads} if threads > 1 else {}
+    times = {"read": _timed(chain.output, src)}
     if job["threshold"] > 0:
-        src = chain.add(names.simplification, src, array, PersistenceThreshold=float(job["threshold"]))
+        src = chain.add(names.simplification, src, array, PersistenceThreshold=float(job["threshold"]), **extra)
+        times["simplification"] = _timed(chain.output, src)
     _write(chain.output(src), f"{out}/simplified{ext}")
-    tree = chain.add(names.merge_tree, src, array)
+    tree = chain.add(names.merge_tree, src, array, **extra)
+    times["merge_tree"] = _timed(chain.output, tree, names.nodes_port)
     _write(chain.output(tree, names.nodes_port), f"{out}/nodes.vtu")
     _write(chain.output(tree, names.arcs_port), f"{out}/arcs.vtu")
     _write(chain.output(tree, names.segmentation_port), f"{out}/segmentation{ext}")
-    _write(chain.output(chain.add(names.persistence_diagram, src, array)), f"{out}/diagram.vtu")
+    diagram = chain.add(names.persistence_diagram, src, array, **extra)
+    times["persistence_diagram"] = _timed(chain.output, diagram)
+    _write(chain.output(diagram), f"{out}/diagram.vtu")
+    print("TTK-TIMES " + json.dumps(times), flush=True)
     print("TTK-DONE", flush=True)
+
+
+def _timed(fn, *args) -> float:
+    t = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - t
 
 
 def main(job: dict) -> int:
