@@ -220,23 +220,38 @@ def _contours(ax: Any, data: Any, scattered: bool, levels: np.ndarray, norm: Any
 
 def _zoom(ax: Any, xy: np.ndarray, values: np.ndarray, crit: np.ndarray, ext: tuple, draw: Any, marks: list,
           shown: np.ndarray, origin: bool) -> None:
-    """An inset magnifying the critical points when they crowd (closer than 4 % of the extent) into a
-    small part of the landscape; it goes into the corner farthest from them."""
-    if len(crit) < 2 or len(crit) > 40:
+    """An inset magnifying the critical points that crowd (two closer than 4 % of the extent, with
+    their neighbours within 15 %); it goes into a corner free of critical points, the farthest one."""
+    if len(crit) < 2 or len(crit) > 60:
         return
     p = xy[crit]
     w, h = ext[1] - ext[0], ext[3] - ext[2]
     d = np.hypot((p[:, None, 0] - p[None, :, 0]) / w, (p[:, None, 1] - p[None, :, 1]) / h)
     np.fill_diagonal(d, np.inf)
-    box = np.ptp(p, axis=0)
-    if d.min() >= 0.04 or box[0] > 0.3 * w or box[1] > 0.3 * h:
+    i, j = np.unravel_index(np.argmin(d), d.shape)
+    if d[i, j] >= 0.04:
         return
-    c = p.mean(axis=0)
-    half = max(box.max() * 0.8, 0.05 * max(w, h))
+    mid = (p[i] + p[j]) / 2
+    near = np.hypot((p[:, 0] - mid[0]) / w, (p[:, 1] - mid[1]) / h) <= 0.15
+    crit, p = crit[near], p[near]
+    box = np.ptp(p, axis=0)
+    c = (p.min(axis=0) + p.max(axis=0)) / 2
+    half = max(box.max() * 0.9, 0.06 * max(w, h))
     window = (c[0] - half, c[0] + half, c[1] - half, c[1] + half)
-    corners = {(0, 0): (ext[0], ext[2]), (1, 0): (ext[1], ext[2]), (0, 1): (ext[0], ext[3]), (1, 1): (ext[1], ext[3])}
-    (cx, cy), _ = max(corners.items(), key=lambda kv: np.hypot(*(np.array(kv[1]) - c)))
     size = 0.36
+    avoid = np.vstack([xy[np.concatenate([m[0][shown[m[0]]] for m in marks])], [[0.0, 0.0]] if origin else
+                       np.zeros((0, 2)), [c]])
+    free = []
+    for cx in (0, 1):
+        for cy in (0, 1):
+            x0, y0 = ext[0] + (0.01 + cx * (0.98 - size - 0.02)) * w, ext[2] + (0.01 + cy * (0.98 - size - 0.02)) * h
+            inside = ((avoid[:, 0] >= x0) & (avoid[:, 0] <= x0 + (size + 0.02) * w)
+                      & (avoid[:, 1] >= y0) & (avoid[:, 1] <= y0 + (size + 0.02) * h))
+            if not inside.any():
+                free.append(((cx, cy), np.hypot(x0 + size * w / 2 - c[0], y0 + size * h / 2 - c[1])))
+    if not free:
+        return
+    (cx, cy), _ = max(free, key=lambda kv: kv[1])
     ins = ax.inset_axes([0.03 + cx * (0.94 - size), 0.03 + cy * (0.94 - size), size, size])
     cv = values[crit]
     wlo, whi = draw(ins, window, top=float(cv.min() + 2.0 * (cv.max() - cv.min())) if np.ptp(cv) > 0 else np.inf)
