@@ -84,8 +84,29 @@ def compute_topology_ttk(values: np.ndarray, connectivity: Connectivity, simplif
                                   vtkio.read(Path(tmp) / f"segmentation{ext}"), simplified)
         pairs = pairs_from_ttk(vtkio.read(Path(tmp) / "diagram.vtu"), simplified)
     n_comp = int((~pairs.finite).sum()) or 1
+    if n_comp > 1:
+        pairs = _essential_deaths_per_component(pairs, simplified, connectivity)
     return TopologyResult(values=simplified, connectivity=connectivity, pairs=pairs, tree=tree,
                           n_vertices=connectivity.n_vertices, simplify_threshold=threshold,
                           n_components=n_comp)
 
 
+def _essential_deaths_per_component(pairs, values: np.ndarray, connectivity: Connectivity):
+    """TTK lets every essential pair die at the global maximum; the built-in result (PersistencePairs)
+    lets each die at its own component's highest vertex (by value, then vertex id), so that metrics
+    agree between backends. The VTK diagram writer gives TTK's convention back (vtkio/topology.py)."""
+    from dataclasses import replace
+
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = connectivity.n_vertices
+    e = np.asarray(connectivity.edges, dtype=np.int64).reshape(-1, 2)
+    _, label = connected_components(coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n)), directed=False)
+    order = np.lexsort((np.arange(n), values))  # (value, id) ascending: the last of a component is its top
+    top = np.empty(label.max() + 1, dtype=np.int64)
+    top[label[order]] = order
+    death_vertex = pairs.death_vertex.copy()
+    ess = ~pairs.finite
+    death_vertex[ess] = top[label[pairs.birth_vertex[ess]]]
+    return replace(pairs, death_vertex=death_vertex, death=values[death_vertex])

@@ -261,8 +261,8 @@ def join_tree_from_ttk(nodes: Any, arcs: Any, segmentation: Any, values: np.ndar
     vertex = _array(pa, names.VERTEX_ID).astype(np.int64)[order]
     seg_id = _array(ca, names.SEGMENTATION_ID).astype(np.int64)
     arc_order = np.argsort(seg_id, kind="stable")
-    up = _array(ca, names.UP_NODE_ID).astype(np.int64)[arc_order]
-    down = _array(ca, names.DOWN_NODE_ID).astype(np.int64)[arc_order]
+    up, down = _arc_ends(nodes, arcs, node_id, ca)
+    up, down = up[arc_order], down[arc_order]
     seg = _array(sa, names.SEGMENTATION_ID).astype(np.int64)
     region_type = _array(sa, names.REGION_TYPE).astype(np.int8)
     arc_type = np.zeros(len(up), dtype=np.int8)
@@ -278,6 +278,26 @@ def join_tree_from_ttk(nodes: Any, arcs: Any, segmentation: Any, values: np.ndar
         arc_region_size=_array(ca, names.REGION_SIZE).astype(np.int64)[arc_order],
         arc_region_span=_array(ca, names.REGION_SPAN).astype(np.float64)[arc_order],
         segmentation=seg, region_type=region_type, arc_region_type=arc_type)
+
+
+def _arc_ends(nodes: Any, arcs: Any, node_id: np.ndarray, ca: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(upNodeId, downNodeId) of each arc cell as global node ids. TTK numbers them per connected
+    component of a graph (local ids), so they are read from the arc's own end points, which are its nodes'
+    points, whenever node points are distinct; else TTK's arrays are taken as they are."""
+    up = _array(ca, names.UP_NODE_ID).astype(np.int64)
+    down = _array(ca, names.DOWN_NODE_ID).astype(np.int64)
+    node_pts, arc_pts = vtkio.points(nodes), vtkio.points(arcs)
+    cells = vtkio.line_edges(arcs) if len(up) else np.zeros((0, 2), np.int64)
+    keys = [tuple(p) for p in node_pts.tolist()]
+    if len(set(keys)) != len(keys) or len(cells) != len(up):
+        return up, down
+    where = dict(zip(keys, node_id.tolist()))
+    ends = [[where.get(tuple(arc_pts[c].tolist()), -1) for c in cell] for cell in cells.tolist()]
+    ends = np.asarray(ends, dtype=np.int64).reshape(-1, 2)
+    if (ends < 0).any():
+        return up, down
+    # a cell runs from its down node to its up node (the arc's lower end first)
+    return ends[:, 1], ends[:, 0]
 
 
 def pairs_from_ttk(diagram: Any, values: np.ndarray) -> PersistencePairs:
