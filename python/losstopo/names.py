@@ -25,6 +25,12 @@ ACCURACY = "Accuracy"
 VALID_MASK = "ValidMask"  # 1 where the raw loss was finite, 0 where it was inf/NaN
 RAW_LOSS = "RawLoss"  # the raw loss (may hold inf/NaN) next to the finite Loss
 
+
+def order_array(array: str) -> str:
+    """TTK's order array of a scalar array (ttk::OrderArrayName): a rank per vertex that orders ties;
+    TopologicalSimplificationByPersistence writes it and TTK's filters sweep by it when present."""
+    return f"{array}_Order"
+
 # kNN graph representation (field data of the graph .vtu).
 KNN_K = "KnnK"
 KNN_RECALL = "KnnRecall"  # recall of the approximate kNN against the exact one

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from vtkmodules.util import numpy_support
 
 from .. import names, vtkio
 from ..topology import TopologyResult, compute_topology, planar_tree_layout
@@ -18,9 +19,27 @@ from ..topology import TopologyResult, compute_topology, planar_tree_layout
 def dataset_topology(data: Any, array: str = names.LOSS, simplify: float = 0.0,
                      simplify_relative: bool = False, source: str = "input") -> TopologyResult:
     """compute_topology on a dataset's point array `array`: the topology of its finite part, with the
-    landscape's RawLoss / ValidMask read back (its Loss array is finite only for display)."""
+    landscape's RawLoss / ValidMask read back (its Loss array is finite only for display). Ties are
+    ordered by the dataset's order array `<array>_Order` when it has one, as TTK's filters do (a
+    simplified field is flat on the removed basins: only its order array tells them apart)."""
+    order = data.GetPointData().GetArray(names.order_array(array))
     return compute_topology(vtkio.raw_field(data, array, source), vtkio.dataset_connectivity(data),
-                            simplify=simplify, simplify_relative=simplify_relative)
+                            simplify=simplify, simplify_relative=simplify_relative,
+                            vertex_order=None if order is None else numpy_support.vtk_to_numpy(order))
+
+
+def vertex_ranks(result: TopologyResult) -> np.ndarray:
+    """The order array to pass on with a (simplified) field, in TTK's layout: every vertex's position in
+    the sweep order (int32, a permutation of 0..n-1; non-finite vertices last, by id)."""
+    from ..finite import finite_vertices
+    from ..topology.builtin import sort_order
+
+    order = result.order if result.order is not None else sort_order(
+        result.values, finite_vertices(result.values))[0]
+    rest = np.setdiff1d(np.arange(result.n_vertices), order)
+    rank = np.empty(result.n_vertices, dtype=np.int32)
+    rank[np.concatenate([order, rest])] = np.arange(result.n_vertices, dtype=np.int32)
+    return rank
 
 
 def merge_tree_layout_vtk(nodes: Any, arcs: Any, width: float = 1.0) -> Any:

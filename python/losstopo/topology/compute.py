@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import settings
 from ..errors import LossTopoError
+from ..finite import finite_vertices
 from ..representation import Connectivity, ImageConnectivity, points3
 from .builtin import join_tree_and_pairs
 from .finite_part import component_key, finite_part
@@ -34,7 +35,7 @@ def _point_lookup(connectivity: Connectivity) -> Callable[[np.ndarray], np.ndarr
 
 
 def compute_topology(values: np.ndarray, connectivity: Connectivity, simplify: float = 0.0,
-                     simplify_relative: bool = False) -> TopologyResult:
+                     simplify_relative: bool = False, vertex_order: np.ndarray | None = None) -> TopologyResult:
     """Join tree and 0-dim persistence pairs of a scalar field on an image or a graph.
 
     simplify: remove the minimum-saddle pairs of persistence <= simplify (absolute, or a fraction of
@@ -43,6 +44,10 @@ def compute_topology(values: np.ndarray, connectivity: Connectivity, simplify: f
     the result is the topology of the finite part (finite_part.py), no node or pair sits on a non-finite
     vertex, their segmentation is -1, `values` keeps them as given and `n_nonfinite` counts them. Fewer
     than two finite values (with some non-finite) is a one-line LossTopoError.
+
+    vertex_order: a rank per vertex that orders equal values, as TTK's order array `<array>_Order`
+    (TopologicalSimplificationByPersistence writes one; TTK's filters sweep by it when present), instead
+    of the vertex id. The result's `order` is the sweep order after simplification (or the given one).
     """
     v = np.asarray(values)
     if v.ndim != 1:
@@ -58,11 +63,28 @@ def compute_topology(values: np.ndarray, connectivity: Connectivity, simplify: f
     part = finite_part(v, connectivity)
     simplify = settings.threshold(simplify)
     points = _point_lookup(connectivity)
-    tree, pairs, n_comp = join_tree_and_pairs(v, connectivity, points=points,  # sweeps part.vertices
+    order = None if vertex_order is None else sweep_order(v, vertex_order)
+    tree, pairs, n_comp = join_tree_and_pairs(v, connectivity, order=order, points=points,  # part.vertices
                                               component_key=component_key(connectivity, v))
     threshold = absolute_threshold(v, simplify, simplify_relative)
     if threshold > 0:
-        v, tree, pairs = simplify_topology(v, connectivity, tree, pairs, threshold, points=points)
+        v, tree, pairs, order = simplify_topology(v, connectivity, tree, pairs, threshold, points=points,
+                                                  order=order)
     return TopologyResult(values=v, connectivity=connectivity, pairs=pairs, tree=tree, n_vertices=n,
                           simplify_threshold=threshold, n_components=n_comp,
-                          n_nonfinite=part.n_nonfinite, scalar_dtype=scalar_dtype)
+                          n_nonfinite=part.n_nonfinite, scalar_dtype=scalar_dtype, order=order)
+
+
+def sweep_order(values: np.ndarray, vertex_order: np.ndarray) -> np.ndarray:
+    """The finite vertices sorted by a per-vertex rank (TTK's order array); a one-line error when the rank
+    does not sort the values (an order array left over from another field)."""
+    rank = np.asarray(vertex_order).reshape(-1)
+    if rank.size != values.size or not np.issubdtype(rank.dtype, np.number):
+        raise LossTopoError(f"the order array has {rank.size} values for {values.size} vertices",
+                            "pass one rank per vertex (TTK's <array>_Order), or none")
+    finite = finite_vertices(values)
+    order = finite[np.argsort(rank[finite], kind="stable")]
+    if np.any(np.diff(values[order]) < 0):
+        raise LossTopoError("the order array does not sort the scalar field (it was made for other values)",
+                            "remove the <array>_Order array or recompute it with the field")
+    return order.astype(np.int64)

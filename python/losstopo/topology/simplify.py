@@ -18,7 +18,7 @@ import numpy as np
 from ..finite import finite_vertices
 from ..representation import Connectivity
 from .finite_part import component_key
-from .builtin import Neighbourhood, _neighbours, join_tree_and_pairs, sort_order
+from .builtin import Neighbourhood, _neighbours, _rank, join_tree_and_pairs, sort_order
 from .types import JoinTree, PersistencePairs
 
 
@@ -32,11 +32,16 @@ def absolute_threshold(values: np.ndarray, simplify: float, relative: bool) -> f
 
 
 def simplified_field(values: np.ndarray, connectivity: Connectivity, tree: JoinTree,
-                     pairs: PersistencePairs, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+                     pairs: PersistencePairs, threshold: float,
+                     order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(values, order) of the field without the finite pairs of persistence <= threshold.
 
-    `order` holds the finite vertices only (the ones the sweep processes)."""
-    order, rank = sort_order(values, finite_vertices(values))
+    `order` holds the finite vertices only (the ones the sweep processes); given, it is the input's
+    order (an order array such as TTK's), else (value, vertex id)."""
+    if order is None:
+        order, rank = sort_order(values, finite_vertices(values))
+    else:
+        rank = _rank(order, values.size)
     remove = pairs.finite & (pairs.persistence <= threshold)
     if threshold <= 0 or not remove.any():
         return values.copy(), order
@@ -160,9 +165,11 @@ def _flattened_order(order, region, roots, saddle_vertex, is_image, shape, offse
 
 def simplify_topology(values: np.ndarray, connectivity: Connectivity, tree: JoinTree,
                       pairs: PersistencePairs, threshold: float,
-                      points=None) -> tuple[np.ndarray, JoinTree, PersistencePairs]:
-    """(simplified values, join tree, pairs) keeping only pairs of persistence > threshold."""
-    new_values, new_order = simplified_field(values, connectivity, tree, pairs, threshold)
+                      points=None, order: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, JoinTree, PersistencePairs, np.ndarray]:
+    """(simplified values, join tree, pairs, sweep order) keeping only pairs of persistence > threshold;
+    the order is what TTK passes on as `<array>_Order` (`order`: the input's, if it had one)."""
+    new_values, new_order = simplified_field(values, connectivity, tree, pairs, threshold, order)
     new_tree, new_pairs, _ = join_tree_and_pairs(new_values, connectivity, order=new_order, points=points,
                                                  component_key=component_key(connectivity, new_values))
-    return new_values, new_tree, new_pairs
+    return new_values, new_tree, new_pairs, new_order

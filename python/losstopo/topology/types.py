@@ -120,3 +120,4 @@ class TopologyResult:
     n_components: int = 1
     n_nonfinite: int = 0  # input values that were inf/NaN: left out (the topology of the finite part)
     scalar_dtype: str = "float64"  # the input's type: TTK writes the diagram's Persistence/Birth in it
+    order: np.ndarray | None = None  # sweep order (finite vertex ids) when not (value, id): simplified or given

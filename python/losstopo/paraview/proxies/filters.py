@@ -173,6 +173,7 @@ class LandscapeTopologicalSimplification(_TopologyFilter):
     @guarded
     def RequestData(self, request, in_info, out_info_vec):
         from losstopo.finite import finite_version
+        from losstopo.paraview.filters import vertex_ranks
         from losstopo.vtkio import to_vtk_array
 
         data, result = self._topology(in_info, simplify=self._threshold, relative=not self._absolute)
@@ -185,6 +186,9 @@ class LandscapeTopologicalSimplification(_TopologyFilter):
             # downstream filters read RawLoss (the raw values): it must be the simplified field too
             out.GetPointData().RemoveArray(names.RAW_LOSS)
             out.GetPointData().AddArray(to_vtk_array(names.RAW_LOSS, result.values))
+        # TTK's order array: the flattened basins are ties that only this order tells apart; downstream
+        # filters (ours and TTK's) sweep by it, so they find the minima TTK's chain finds
+        out.GetPointData().AddArray(to_vtk_array(names.order_array(name), vertex_ranks(result)))
         out.GetPointData().SetActiveScalars(name)
         return 1
 
