@@ -146,3 +146,38 @@ def choice(name: str, value: Any, choices: Sequence[str]) -> str:
     if value not in choices:
         raise LossTopoError(f"unknown {name} {value!r}", f"choose one of {', '.join(choices)}")
     return str(value)
+
+
+def function_spec(value: Any, flag: str) -> tuple[str, str]:
+    """FILE.py:FUNCTION naming a function in the user's own Python file (which must exist)."""
+    text = str(value)
+    path, sep, name = text.rpartition(":")
+    if not sep or not path or not name.isidentifier():
+        raise LossTopoError(f"{flag} {text!r} is not FILE.py:FUNCTION", f"pass e.g. {flag} my_model.py:build_model")
+    if not os.path.isfile(path):
+        raise LossTopoError(f"{flag}: file {path} does not exist", "check the path of your Python file")
+    return path, name
+
+
+def existing_file(value: Any, what: str, flag: str) -> str:
+    """The path of an existing file."""
+    if not os.path.isfile(str(value)):
+        raise LossTopoError(f"{what} {value} does not exist", f"check the path given to {flag}")
+    return str(value)
+
+
+def model_source(checkpoint: Any, model: Any, data: Any, extras: dict[str, Any]) -> str:
+    """"checkpoint" or "user": a checkpoint, or --model with --data (extras: the flags of the user path)."""
+    if checkpoint is not None and model is not None:
+        raise LossTopoError("both a checkpoint and --model were given", "pass one of them")
+    if model is None:
+        given = [flag for flag, v in {"--data": data, **extras}.items() if v not in (None, False)]
+        if checkpoint is None:
+            raise LossTopoError("no model given",
+                                "pass a checkpoint, or --model FILE.py:FUNCTION --data FILE.py:FUNCTION")
+        if given:
+            raise LossTopoError(f"{given[0]} needs --model", f"pass --model FILE.py:FUNCTION (or drop {given[0]})")
+        return "checkpoint"
+    if data is None:
+        raise LossTopoError("--model needs --data", "pass --data FILE.py:FUNCTION returning your data")
+    return "user"

@@ -121,4 +121,4 @@ def _compute(ckpt, out, grid, res, the_span, settings, settings_key, *, resume, 
                                       key={"settings": settings_key}, resume=resume, progress=progress,
                                       show_progress=show_progress)
     return finish_landscape(out, grid, res, the_span, loss, acc, settings, settings_key, ckpt, dirs, data_name,
-                            len(y), info, time.perf_counter() - t0)
+                            len(y), info, time.perf_counter() - t0, {"threads": torch.get_num_threads()})

@@ -11,7 +11,7 @@
 
 `inputs` is passed to the model as `model(inputs)` for a tensor, `model(*inputs)` for a tuple or list
 and `model(**inputs)` for a dict. The value over several batches is the batch-size-weighted mean of the
-per-batch values (the size of a batch: its targets' first dimension, else its inputs'). The Hessian
+per-batch values (the size of a batch: its inputs' first dimension, else its targets'). The Hessian
 code (subspace/hessian.py) takes the same batches and closure.
 """
 
@@ -57,10 +57,11 @@ def call_model(model: nn.Module, inputs: Any) -> Any:
 
 
 def batch_len(batch: Batch) -> int:
-    """Samples in a batch: the first dimension of its targets, else of its first input tensor, else 1."""
-    for part in (batch[1], batch[0]):
+    """Samples in a batch: the first dimension of its (first) input tensor, else of its targets, else 1
+    (as hessian.py weighs batches; a closure's batch may hold empty targets)."""
+    for part in (batch[0], batch[1]):
         t = _first_tensor(part)
-        if t is not None and t.dim() > 0:
+        if t is not None and t.dim() > 0 and t.shape[0] > 0:
             return int(t.shape[0])
     return 1
 
