@@ -13,6 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ._mpl import pyplot, save
+from .style import Scale, loss_ticks
 
 RES_COLOR, NORES_COLOR = "#1f77b4", "#d62728"
 ML_ROWS = (("test_accuracy", "test accuracy"), ("hessian_top_eigenvalue", "top Hessian eigenvalue"),
@@ -36,6 +37,14 @@ def spans_decades(values: np.ndarray) -> bool:
     """True when all finite values are positive and max/min >= 10 (then a log axis is used)."""
     v = values[np.isfinite(values)]
     return bool(v.size >= 2 and np.all(v > 0) and v.max() / v.min() >= 10.0)
+
+
+def _log_if_decades(ax: Any, v: np.ndarray, axis: str) -> None:
+    """A log axis (ticks at readable values: 10, 20, 50, 100, not 2x10^1) when v spans a decade or more."""
+    if spans_decades(v):
+        f = v[np.isfinite(v)]
+        Scale("log").apply(ax, axis)
+        loss_ticks(ax.xaxis if axis == "x" else ax.yaxis, float(f.min()), float(f.max()), Scale("log"))
 
 
 def _is_residual(v: Any) -> bool:
@@ -69,10 +78,8 @@ def figure5(rows: Sequence[dict[str, Any]], path: str | Path, representation: st
             ax.scatter(x[res], y[res], c=RES_COLOR, s=46, label="residual", edgecolors="k", linewidths=0.4)
             ax.scatter(x[~res], y[~res], c=NORES_COLOR, s=46, marker="s", label="no residual",
                        edgecolors="k", linewidths=0.4)
-            if spans_decades(x):
-                ax.set_xscale("log")
-            if spans_decades(y):
-                ax.set_yscale("log")
+            _log_if_decades(ax, x, "x")
+            _log_if_decades(ax, y, "y")
             rho, p, n = spearman(x, y)
             txt = f"Spearman ρ = {rho:+.2f} (p={p:.2f}, n={n})" if math.isfinite(rho) else f"ρ undefined (n={n})"
             ax.set_title(txt, fontsize=9)
@@ -118,16 +125,15 @@ def files_figure(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
                     ax.plot(ux, [np.nanmean(t[sel][xs == u]) for u in ux], "-o", color=colors[g], label=f"{g} (mean)")
                     ax.set_xlabel("span")
                     ax.set_ylabel(tlabel)
-                    if spans_decades(spans):
-                        ax.set_xscale("log")
+                    _log_if_decades(ax, spans, "x")
                 else:
                     k = groups.index(g)
                     ax.scatter(np.full(sel.sum(), k, dtype=float), t[sel], color=colors[g], edgecolors="k",
                                linewidths=0.4, label=g)
                     ax.set_xticks(range(len(groups)), groups, rotation=30, ha="right")
                     ax.set_ylabel(tlabel)
-            if tkey == "average_persistence" and spans_decades(t):
-                ax.set_yscale("log") if not ml_rows else ax.set_xscale("log")
+            if tkey == "average_persistence":
+                _log_if_decades(ax, t, "x" if ml_rows else "y")
             ax.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=8, loc="best")
     fig.suptitle(f"Topology of {len(rows)} landscapes by group", fontsize=12)
@@ -154,7 +160,8 @@ def gallery(items: Sequence[tuple[Any, Any, Any]], path: str | Path, tiles_dir: 
     for spec, _ls, _r in items:
         if spec.seed not in seeds:
             seeds.append(spec.seed)
-    fig, axes = plt.subplots(4, len(seeds), figsize=(3.4 * len(seeds), 11.6), squeeze=False)
+    fig, axes = plt.subplots(4, len(seeds), figsize=(4.6 * len(seeds), 17.0), squeeze=False,
+                             gridspec_kw=dict(height_ratios=[5.0, 4.6, 5.0, 4.6]))
     for ax in axes.ravel():
         ax.axis("off")
     for spec, ls, result in items:
@@ -165,6 +172,7 @@ def gallery(items: Sequence[tuple[Any, Any, Any]], path: str | Path, tiles_dir: 
         row0, col = (0 if spec.residual else 2), seeds.index(spec.seed)
         for k, tile in enumerate((land, tree)):
             axes[row0 + k, col].imshow(plt.imread(tile), interpolation="antialiased")
-    fig.suptitle("Loss landscapes (filled contours, minima v, saddles X) and their merge trees", fontsize=12)
+    fig.suptitle("Loss landscapes (filled contours, critical points as in each legend) and their merge trees",
+                 fontsize=14)
     fig.tight_layout()
     return _save(fig, path, dpi=150)

@@ -125,7 +125,7 @@ def fmt_loss(v: float) -> str:
         return "0"
     a = abs(v)
     if 1e-3 <= a < 1e4:
-        return f"{v:.3g}"
+        return f"{v:.0f}" if a >= 1000 and v == round(v, -2) else f"{v:.3g}" if a < 1000 else f"{v:.4g}"
     k = math.log10(a)
     if abs(k - round(k)) < 1e-9:
         return f"{'-' if v < 0 else ''}$10^{{{int(round(k))}}}$"
