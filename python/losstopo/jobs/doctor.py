@@ -31,7 +31,7 @@ def _ttk() -> dict:
     rep = {"found": t.source, "route": "pvpython with TTK's plugin" if t.route == "paraview"
            else "TTK's Python modules (no ParaView)", "location": t.location,
            "plugin version": t.version or "not stated",
-           "filters offered": sorted(t.offered)}
+           "filters offered": t.filters}
     if t.names is not None:
         rep["names"] = f"TTK {t.names.version} (merge tree: {t.names.merge_tree.proxy})"
     else:

@@ -41,7 +41,8 @@ class TTKInstall:
     source: str = ""  # how it was found, in words
     location: str = ""  # the plugin file or the topologytoolkit package folder
     version: str = ""  # the plugin's own version string ("1.2" for both 1.2.0 and the 2024 snapshot)
-    offered: dict[str, list[str]] = field(default_factory=dict)  # TTK proxy/class -> properties/setters
+    filters: list[str] = field(default_factory=list)  # every TTK filter it offers (proxies or VTK classes)
+    offered: dict[str, list[str]] = field(default_factory=dict)  # those the name table uses -> properties/setters
     names: TTKNames | None = None
     problem: str = ""
 
@@ -101,7 +102,8 @@ def _run_probe(route: str) -> dict:
 
 def _install(route: str, found: dict) -> TTKInstall:
     inst = TTKInstall(route=route, source=found["source"], location=found.get("location", ""),
-                      version=found.get("version", ""), offered=found.get("offered", {}))
+                      version=found.get("version", ""), filters=found.get("filters", []),
+                      offered=found.get("offered", {}))
     try:
         inst.names = identify(inst.offered, vtk=route == "python", where=f"TTK at {inst.location}")
     except LossTopoError as e:

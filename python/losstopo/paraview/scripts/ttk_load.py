@@ -72,7 +72,7 @@ def load_ttk() -> dict:
         raise LossTopoError("TTK is not loaded in this ParaView", INSTALL_HINT)
     location, version = _plugin_record()
     _found = {"source": _source(location), "location": location, "version": version,
-              "offered": offered_properties()}
+              "filters": _ttk_functions(), "offered": offered_properties()}
     return _found
 
 

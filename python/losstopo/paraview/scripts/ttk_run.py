@@ -51,7 +51,7 @@ def probe_python() -> dict:
     offered = {n: [m for m in dir(getattr(topologytoolkit, n)) if m.startswith("Set")]
                for n in dir(topologytoolkit) if n.startswith("ttk")}
     return {"source": "TTK's Python modules (topologytoolkit)", "location": os.path.dirname(topologytoolkit.__file__),
-            "version": version, "offered": offered}
+            "version": version, "filters": sorted(offered), "offered": offered}
 
 
 class ParaViewChain:
