@@ -1,4 +1,5 @@
-"""`losstopo metrics CKPT`: accuracy, loss, top Hessian eigenvalue and Hessian trace of a checkpoint."""
+"""`losstopo metrics CKPT` (or --model/--weights/--data [--loss]): accuracy, loss, top Hessian eigenvalue and
+Hessian trace of a checkpoint or of your own model, data and loss."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ from ..study.ml_metrics import HESSIAN_MAX_ITER, HESSIAN_SAMPLES, HESSIAN_TOL
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("checkpoint", help="a .pt file written by `losstopo train`")
+    from .landscape import add_threads, add_user_arguments
+
+    p.add_argument("checkpoint", nargs="?", help="a .pt file written by `losstopo train` (or use --model)")
+    add_user_arguments(p)
+    add_threads(p)
     p.add_argument("--samples", type=int, help="evaluate on this many samples per split (default: all)")
     p.add_argument("--hessian-batch", type=int, default=HESSIAN_SAMPLES,
                    help=f"training samples in the fixed Hessian batch (default {HESSIAN_SAMPLES})")
@@ -19,7 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tol", type=float, default=HESSIAN_TOL, help="Hessian relative tolerance")
     p.add_argument("--seed", type=int, default=0, help="seed of the Hessian's random vectors")
     p.add_argument("--data-root", help="CIFAR-10 folder, if it moved since training")
-    p.add_argument("--out", help="JSON file (default: CHECKPOINT with suffix .metrics.json)")
+    p.add_argument("--out", help="JSON file (default: CHECKPOINT or WEIGHTS with suffix .metrics.json)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -29,10 +34,22 @@ def run(args: argparse.Namespace) -> int:
     from ..study.ml_metrics import format_table, ml_metrics
 
     settings.positive("Hessian batch", args.hessian_batch, "--hessian-batch")
-    loaded = load_checkpoint(args.checkpoint, data_root=args.data_root)
-    out = Path(args.out) if args.out else Path(args.checkpoint).with_suffix(".metrics.json")
+    source = settings.model_source(args.checkpoint, args.model, args.data,
+                                   {"--weights": args.weights, "--loss": args.loss, "--closure": args.closure})
+    threads = settings.threads(args.threads)
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    base = args.checkpoint if source == "checkpoint" else args.weights
+    if args.out is None and base is None:
+        raise LossTopoError("--model without --weights has no default --out", "pass --out FILE.json")
+    out = Path(args.out) if args.out else Path(base).with_suffix(".metrics.json")
     if out.is_dir() or not out.parent.is_dir():
         raise LossTopoError(f"cannot write {out}", "pass --out a JSON file path in an existing folder")
+    if source == "user":
+        return _run_user(args, out)
+    loaded = load_checkpoint(args.checkpoint, data_root=args.data_root)
     m = ml_metrics(loaded, samples=args.samples, hessian_samples=args.hessian_batch, seed=args.seed,
                    data_root=args.data_root, max_iter=args.max_iter, tol=args.tol, progress=not args.no_progress)
     try:
@@ -40,5 +57,23 @@ def run(args: argparse.Namespace) -> int:
     except OSError as e:
         raise LossTopoError(f"cannot write {out} ({e.strerror})", "pass --out a writable path") from None
     print(format_table(m))
+    print(f"written: {out}")
+    return 0
+
+
+def _run_user(args: argparse.Namespace, out: Path) -> int:
+    import torch
+
+    from ..fileio import write_json
+    from ..landscape.model_metrics import format_model_metrics, model_metrics
+    from .landscape import user_inputs
+
+    model, data, loss, closure = user_inputs(args)
+    m = model_metrics(model, data, loss, closure=closure, samples=args.samples, hessian_samples=args.hessian_batch,
+                      seed=args.seed, progress=not args.no_progress)
+    m.update({"model_spec": args.model, "weights": args.weights, "data_spec": args.data,
+              "threads": torch.get_num_threads()})
+    write_json(out, m)
+    print(format_model_metrics(m))
     print(f"written: {out}")
     return 0
