@@ -8,7 +8,8 @@ from pathlib import Path
 
 from .. import settings
 from ..errors import LossTopoError
-from ..study.ml_metrics import HESSIAN_MAX_ITER, HESSIAN_SAMPLES, HESSIAN_TOL
+from ..study.ml_metrics import HESSIAN_SKETCH, HESSIAN_SPLIT
+from ..subspace.hessian import DEFAULT_MAX_PROBES, DEFAULT_MIN_PROBES, DEFAULT_REL_SE, DEFAULT_TOL
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -18,10 +19,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_user_arguments(p)
     add_threads(p)
     p.add_argument("--samples", type=int, help="evaluate on this many samples per split (default: all)")
-    p.add_argument("--hessian-batch", type=int, default=HESSIAN_SAMPLES,
-                   help=f"training samples in the fixed Hessian batch (default {HESSIAN_SAMPLES})")
-    p.add_argument("--max-iter", type=int, default=HESSIAN_MAX_ITER, help="Hessian iterations at most")
-    p.add_argument("--tol", type=float, default=HESSIAN_TOL, help="Hessian relative tolerance")
+    p.add_argument("--hessian-batch", type=int, default=None,
+                   help="first N samples of the Hessian data (default: all of --hessian-split, the data the "
+                        "landscape and its Hessian directions use)")
+    p.add_argument("--hessian-split", choices=("test", "train"), default=HESSIAN_SPLIT,
+                   help="data set split of the Hessian of a checkpoint (default %(default)s)")
+    p.add_argument("--tol", type=float, default=DEFAULT_TOL,
+                   help="Lanczos tolerance: relative residual of each eigenpair (default %(default)g)")
+    p.add_argument("--rel-se", type=float, default=DEFAULT_REL_SE,
+                   help="Hessian trace: stop at this relative standard error (default %(default)g)")
+    p.add_argument("--min-probes", type=int, default=DEFAULT_MIN_PROBES, help="Hessian trace: probes at least")
+    p.add_argument("--max-probes", type=int, default=DEFAULT_MAX_PROBES, help="Hessian trace: probes at most")
     p.add_argument("--seed", type=int, default=0, help="seed of the Hessian's random vectors")
     p.add_argument("--data-root", help="CIFAR-10 folder, if it moved since training")
     p.add_argument("--out", help="JSON file (default: CHECKPOINT or WEIGHTS with suffix .metrics.json)")
@@ -33,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from ..models.checkpoint import load_checkpoint
     from ..study.ml_metrics import format_table, ml_metrics
 
-    settings.positive("Hessian batch", args.hessian_batch, "--hessian-batch")
+    settings.optional_positive("Hessian batch", args.hessian_batch, "--hessian-batch")
     source = settings.model_source(args.checkpoint, args.model, args.data,
                                    {"--weights": args.weights, "--loss": args.loss, "--closure": args.closure})
     threads = settings.threads(args.threads)
@@ -51,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
         return _run_user(args, out)
     loaded = load_checkpoint(args.checkpoint, data_root=args.data_root)
     m = ml_metrics(loaded, samples=args.samples, hessian_samples=args.hessian_batch, seed=args.seed,
-                   data_root=args.data_root, max_iter=args.max_iter, tol=args.tol, progress=not args.no_progress)
+                   data_root=args.data_root, tol=args.tol, rel_se=args.rel_se, min_probes=args.min_probes,
+                   max_probes=args.max_probes, sketch=HESSIAN_SKETCH, hessian_split=args.hessian_split,
+                   progress=not args.no_progress)
     try:
         write_json(out, m)
     except OSError as e:

@@ -176,6 +176,7 @@ def finish_landscape(out: Path, grid: np.ndarray, res: tuple[int, ...] | None, s
         "directions": settings["directions"], "seed": settings["seed"], "normalization": settings["norm"],
         "keep_1d": settings["keep_1d"], "orthonormalize": settings["orthonormalize"],
         "direction_cosines": dirs.meta.get("cosine"), "directions_file": settings["directions_file"],
+        "hessian_eigenvalues": dirs.meta.get("hessian", {}).get("eigenvalues"), "hessian": dirs.meta.get("hessian"),
         "dims": settings["dims"], "resolution": list(res) if res else None, "span": span,
         "n_points": int(len(grid)), "data": data_name, "samples": n_samples, "torch_version": torch.__version__,
         "device": settings["device"], "wall_seconds": round(wall, 3),

@@ -7,8 +7,10 @@ running statistics are never part of it, so they are never perturbed). Kinds (th
             (what the reference landscapes in shared/reference used);
 - `filter`  Gaussian, *filter*-normalised (Li et al. 2018): each output filter / neuron row (dim 0 of a
             weight tensor) rescaled to the norm of the matching weight row;
-- `hessian` top-k Hessian eigenvectors from losstopo.hessian (unit norm, mutually orthogonal); no
-            normalisation by default, so coordinates are Euclidean distances in parameter space.
+- `hessian` top-k Hessian eigenvectors (Lanczos, subspace/hessian.py: unit norm, mutually orthogonal;
+            a warning gives the cosine otherwise) of the mean loss on the landscape's own evaluation data;
+            eigenvalues in meta["hessian"]; no normalisation by default, so coordinates are Euclidean
+            distances in parameter space.
 
 1-D tensors (biases, BatchNorm weight/bias) of random/filter directions are zeroed by default (Li et al.'s
 `--xignore biasbn`); Hessian eigenvectors keep them (zeroing would break the eigenvector). With
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,8 +144,9 @@ def make_directions(model: nn.Module, kind: str = "filter", dims: int = 2, seed:
     norm = settings.choice("normalisation", norm or DEFAULT_NORM[kind], settings.NORMALIZATIONS)
     keep_1d = DEFAULT_KEEP_1D[kind] if keep_1d is None else bool(keep_1d)
     weights = {n: w.cpu() for n, w in parameter_dict(model).items()}
+    hessian: dict[str, Any] = {}
     if kind == "hessian":
-        raw = _hessian_raw(model, data, dims, seed)
+        raw = _hessian_raw(model, data, dims, seed, hessian)
     else:
         g = torch.Generator().manual_seed(int(seed))
         raw = [gaussian_direction(weights, g) for _ in range(dims)]
@@ -153,11 +157,17 @@ def make_directions(model: nn.Module, kind: str = "filter", dims: int = 2, seed:
     meta = {"format": FORMAT, "kind": kind, "seed": int(seed), "dims": dims, "normalization": norm,
             "keep_1d": keep_1d, "orthonormalize": orthonormalize, "cosine_before_orthonormalization": cos_before,
             "cosine": cosines(tensors), "norms": [float(flatten(d).norm()) for d in tensors]}
+    if hessian:  # eigenvalues and Lanczos convergence; its eigenvectors are orthonormal, checked here
+        meta["hessian"] = {k: v for k, v in hessian.items() if k != "parameter_names"}
+        worst = max((abs(c) for i, row in enumerate(meta["cosine"]) for j, c in enumerate(row) if i != j), default=0.0)
+        if worst > 1e-4:
+            warnings.warn(f"Hessian directions are not orthogonal (largest |cosine| {worst:.3g}, normalisation "
+                          f"{norm}); pass orthonormalize=True (--orthonormalize)", RuntimeWarning, stacklevel=2)
     return Directions(tensors, meta)
 
 
 def _hessian_raw(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor] | None, dims: int,
-                 seed: int) -> list[Direction]:
+                 seed: int, info: dict[str, Any]) -> list[Direction]:
     if data is None:
         raise LossTopoError("hessian directions need evaluation data", "pass data=(X, y)")
     try:
@@ -165,7 +175,7 @@ def _hessian_raw(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor] | Non
     except ImportError:
         raise LossTopoError("Hessian directions are not available (losstopo.hessian missing)",
                             "use --directions filter or random") from None
-    vecs = hessian_directions(model, data[0], data[1], dims, seed=int(seed))
+    vecs = hessian_directions(model, data[0], data[1], dims, seed=int(seed), info=info)
     names_ = [n for n, _ in model.named_parameters()]
     out: list[Direction] = []
     for v in list(vecs)[:dims]:

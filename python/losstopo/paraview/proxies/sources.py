@@ -61,7 +61,7 @@ class LossLandscapeSource(RepresentationMixin, VTKPythonAlgorithmBase):
       layer to the weights' norms. Filter-normalised: random Gaussian directions
       rescaled filter by filter to the weights' norms (Li et al., 'Visualizing the Loss Landscape of
       Neural Nets', NeurIPS 2018). Hessian: the eigenvectors of the largest Hessian eigenvalues
-      (PyHessian; Yao et al., 'PyHessian: Neural Networks Through the Lens of the Hessian', 2020).
+      (Lanczos on Hessian-vector products, on the evaluation data).
       </Documentation>""")
     def SetDirections(self, value):
         self._set("_directions", int(value))
