@@ -137,3 +137,20 @@ def test_an_order_array_that_does_not_sort_the_field_is_one_error():
     data.GetPointData().AddArray(to_vtk_array("Loss_Order", np.arange(values.size, dtype=np.int32)[::-1].copy()))
     with pytest.raises(LossTopoError, match="order array does not sort"):
         dataset_topology(data)
+
+
+@pytest.mark.parametrize("name, build", CHAINS)
+def test_ttks_simplified_field_feeds_the_plugins_filters(name, build):
+    """TTK's simplification output (its Loss and Loss_Order; TTK leaves a landscape's RawLoss as it was)
+    into the plugin's merge tree: TTK's nodes."""
+    from losstopo.vtkio import to_vtk_array
+
+    ttk = ttk_outputs(name, build, "simplification")
+    data, _values, _conn = load_case(name)
+    for key in ("Loss", "Loss_Order"):
+        data.GetPointData().AddArray(to_vtk_array(key, ttk[f"simplified/point/{key}"]))
+    if "simplified/point/RawLoss" in ttk:  # stale: the unsimplified loss
+        assert not np.array_equal(ttk["simplified/point/RawLoss"], ttk["simplified/point/Loss"])
+    a = _arrays(_run(proxies.LandscapeMergeTree, data).GetOutputDataObject(0))
+    assert sorted(zip(a["VertexId"].tolist(), a["CriticalType"].tolist())) == sorted(
+        zip(ttk["tree0/point/VertexId"].tolist(), ttk["tree0/point/CriticalType"].tolist()))

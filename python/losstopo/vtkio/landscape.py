@@ -48,7 +48,12 @@ def raw_field(data: Any, array: str = names.LOSS, source: str = "input") -> np.n
     if data.GetPointData().GetArray(names.RAW_LOSS) is not None:
         raw = datasets.scalar_field(data, names.RAW_LOSS, source)
         if raw.size == values.size:
-            return raw
+            finite = np.isfinite(raw)
+            if np.array_equal(raw[finite], values[finite]):
+                return raw
+            # Loss was changed downstream (TTK's simplification rewrites Loss, not RawLoss): Loss is the
+            # field, still without the points whose raw loss is non-finite
+            return with_mask(values, finite)
     mask = data.GetPointData().GetArray(names.VALID_MASK)
     if mask is None or mask.GetNumberOfTuples() != values.size or mask.GetNumberOfComponents() != 1:
         return values
