@@ -102,6 +102,9 @@ def _read_state(path: Path) -> dict[str, Any]:
     try:
         obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:  # a whole module: the user's own code, trusted like their .py file
+        if data[:2] != b"PK" and data[:1] != b"\x80":  # neither torch's zip nor its legacy pickle format
+            raise LossTopoError(f"--weights {path} is not a PyTorch file",
+                                "save the weights with torch.save(model.state_dict(), FILE)") from None
         try:
             obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=False)
         except Exception as e:  # noqa: BLE001
