@@ -1,5 +1,6 @@
-"""The LossTopo plugin's sources: the Loss Landscape source (a checkpoint's landscape, computed with
-progress and cached on disk) and the reader of landscape folders and .vti/.vtu files."""
+"""The LossTopo plugin's sources: the Loss Landscape source (a checkpoint's landscape, or your own model,
+weights, data and loss from your files as `losstopo landscape --model ... --weights ... --data ...`, computed
+with progress and cached on disk) and the reader of landscape folders and .vti/.vtu files."""
 
 from __future__ import annotations
 
@@ -28,6 +29,10 @@ class LossLandscapeSource(RepresentationMixin, VTKPythonAlgorithmBase):
     def __init__(self):
         VTKPythonAlgorithmBase.__init__(self, nInputPorts=0, nOutputPorts=1, outputType="vtkDataSet")
         self._checkpoint = ""
+        self._model = ""
+        self._weights = ""
+        self._data = ""
+        self._loss = ""
         self._directions = 1
         self._seed = 0
         self._span = 1.0
@@ -50,6 +55,36 @@ class LossLandscapeSource(RepresentationMixin, VTKPythonAlgorithmBase):
       weights and what is needed to rebuild the model and its evaluation data.</Documentation>""")
     def SetCheckpoint(self, path):
         self._set("_checkpoint", path or "")
+
+    @smproperty.stringvector(name="Model", default_values="")
+    @smdomain.xml("""<Documentation>Your own model instead of a checkpoint: FILE.py:FUNCTION, a function of
+      your file that returns the torch.nn.Module (as `losstopo landscape --model`). Needs Data.
+      </Documentation>""")
+    def SetModel(self, spec):
+        self._set("_model", (spec or "").strip())
+
+    @smproperty.stringvector(name="Weights", default_values="")
+    @smdomain.filelist()
+    @smhint.filechooser(extensions="pt pth", file_description="PyTorch weights")
+    @smdomain.xml("""<Documentation>Weights of your Model: a state_dict, a whole saved module or a losstopo
+      checkpoint (as `losstopo landscape --weights`). Empty: the model as the function returns it.
+      </Documentation>""")
+    def SetWeights(self, path):
+        self._set("_weights", (path or "").strip())
+
+    @smproperty.stringvector(name="Data", default_values="")
+    @smdomain.xml("""<Documentation>Data of your Model: FILE.py:FUNCTION returning a DataLoader, a Dataset,
+      an (X, y) pair of tensors or a list of (inputs, targets) batches (as `losstopo landscape --data`).
+      </Documentation>""")
+    def SetData(self, spec):
+        self._set("_data", (spec or "").strip())
+
+    @smproperty.stringvector(name="Loss", default_values="")
+    @smdomain.xml("""<Documentation>Optional loss of your Model: FILE.py:FUNCTION, loss(outputs, targets)
+      returning a scalar. Empty: cross-entropy for integer targets, mean squared error for float targets.
+      </Documentation>""")
+    def SetLoss(self, spec):
+        self._set("_loss", (spec or "").strip())
 
     @smproperty.intvector(name="Directions", default_values=1)
     @smdomain.xml("""<EnumerationDomain name="enum">
@@ -128,9 +163,23 @@ class LossLandscapeSource(RepresentationMixin, VTKPythonAlgorithmBase):
 
     @guarded
     def RequestData(self, request, in_info, out_info_vec):
+        from losstopo import settings
+
+        extras = {"Weights": self._weights, "Loss": self._loss}
+        source = settings.model_source(self._checkpoint or None, self._model or None, self._data or None, extras) \
+            if (self._model or self._data or self._weights or self._loss) else "checkpoint"
+        if source == "user":
+            self._user_landscape()
+        else:
+            self._checkpoint_landscape()
+        data = landscape_to_vtk(self._landscape, self._representation, self._k)
+        vtkDataSet.GetData(out_info_vec, 0).ShallowCopy(data)
+        return 1
+
+    def _checkpoint_landscape(self) -> None:
         if not self._checkpoint:
             raise LossTopoError("no checkpoint chosen",
-                                "set Checkpoint to a model.pt written by `losstopo train`")
+                                "set Checkpoint to a model.pt written by `losstopo train` (or Model and Data)")
         ckpt = Path(self._checkpoint)
         if not ckpt.is_file():
             raise LossTopoError(f"checkpoint {ckpt} does not exist", "choose an existing model.pt")
@@ -143,9 +192,25 @@ class LossLandscapeSource(RepresentationMixin, VTKPythonAlgorithmBase):
                 str(ckpt), **self.settings(), out_dir=self.cache_dir(), resume=True,
                 progress=lambda f: self.UpdateProgress(float(f)), show_progress=False)
             self._landscape_key = key
-        data = landscape_to_vtk(self._landscape, self._representation, self._k)
-        vtkDataSet.GetData(out_info_vec, 0).ShallowCopy(data)
-        return 1
+
+    def _user_landscape(self) -> None:
+        """Model/Weights/Data/Loss from the user's files, the same as `losstopo landscape --model ...`."""
+        files = [f.rpartition(":")[0] or f for f in (self._model, self._data, self._loss, self._weights) if f]
+        stamps = tuple((f, Path(f).stat().st_mtime_ns if Path(f).is_file() else None) for f in files)
+        key = ("user", self._model, self._weights, self._data, self._loss, stamps,
+               tuple(sorted(self.settings().items())), str(self.cache_dir()))
+        if key == self._landscape_key:
+            return
+        from losstopo.landscape.api import landscape
+        from losstopo.models.user import build_user_model, load_function, load_user_data
+
+        model = build_user_model(self._model, self._weights or None)
+        data = load_user_data(self._data)
+        loss = load_function(self._loss, "--loss") if self._loss else None
+        self.UpdateProgress(0.05)
+        self._landscape = landscape(model, data, loss, **self.settings(), out=self.cache_dir(), progress=False)
+        self.UpdateProgress(1.0)
+        self._landscape_key = key
 
 
 @smproxy.reader(name="LossLandscapeReader", label="Loss Landscape Reader",
