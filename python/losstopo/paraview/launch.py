@@ -293,6 +293,16 @@ def gui_command(landscape: str | None, state: str | None, script_dir: Path) -> l
     return [paraview, f"--script={script}"]
 
 
+def check_state_proxies(state: str, timeout: float = 300) -> None:
+    """One line (LossTopoError) unless ParaView can create every proxy of `state` (pvpython, no display):
+    a TTK state without TTK, or with a TTK whose names differ, stops here instead of opening a GUI
+    without the tree."""
+    cmd = script_command("render_state.py", {"state": str(state_path(state).resolve()), "check_only": True})
+    res = subprocess.run(cmd, env=paraview_environment(), capture_output=True, text=True, timeout=timeout)
+    if res.returncode != 0:
+        raise LossTopoError(_failure(res))
+
+
 def run_gui(landscape: str | None, state: str | None, print_command: bool = False) -> int:
     """Start the ParaView GUI with the plugin and the state (or print the command)."""
     with tempfile.TemporaryDirectory(prefix="losstopo-gui-") as tmp:
@@ -303,4 +313,6 @@ def run_gui(landscape: str | None, state: str | None, print_command: bool = Fals
         if not os.environ.get("DISPLAY"):
             raise LossTopoError("no display for the ParaView GUI (DISPLAY not set)",
                                 "run it on a desktop, over ssh -X, or under xvfb-run for tests")
+        if state is not None:
+            check_state_proxies(state)
         return subprocess.run(cmd, env=paraview_environment()).returncode

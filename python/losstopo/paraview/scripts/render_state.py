@@ -6,7 +6,9 @@ STATE: a Python state of losstopo/paraview/states (run with LOSSTOPO_LANDSCAPE =
 state, whose landscape readers are pointed at LANDSCAPE through ParaView's data-file substitution
 (LoadState(..., filenames=[{'id': <reader id>, 'FileName': LANDSCAPE}])). Then colour maps are rescaled
 to the new data and cameras reset (unless keep_camera), and OUT/<state>_<view>.png is written for each
-view. Exit code 2 with one line on stderr when the state cannot be applied.
+view. Exit code 2 with one line on stderr when the state cannot be applied (its proxies cannot be
+created: a TTK state without TTK or with a TTK of other names). With "check_only": true, only that check
+(what `losstopo paraview --state` runs before it starts the GUI).
 """
 
 from __future__ import annotations
@@ -39,16 +41,33 @@ def landscape_file(landscape: Path, reader_type: str) -> str:
     return str(landscape)
 
 
-def _load_pvsm(state: Path, landscape: Path) -> None:
-    found = statefile.readers(state)
-    if not found:
+def needs_ttk(state: Path) -> bool:
+    """Whether a state builds TTK's filters: a .pvsm naming ttk* proxies, or a Python state with
+    backend="ttk" (the shipped *_ttk states)."""
+    if state.suffix == ".pvsm":
+        return any(t.lower().startswith("ttk") for _, t in statefile.proxy_groups_and_types(state))
+    text = state.read_text(errors="replace")
+    return state.stem.endswith("_ttk") or 'backend="ttk"' in text or "backend='ttk'" in text
+
+
+def check_state(state: Path) -> None:
+    """One line (LossTopoError) unless this ParaView can create every proxy of `state`: TTK loaded the way
+    users have it when the state needs it, and for .pvsm every proxy type known (GetPrototypeProxy)."""
+    if not state.is_file():
+        raise LossTopoError(f"state file {state} does not exist", "pass a state of losstopo")
+    pipelines.ensure_plugin()
+    if state.suffix != ".pvsm":
+        if needs_ttk(state):
+            pipelines.require_ttk()
+        return
+    if not statefile.readers(state):
         raise LossTopoError(f"state {state.name} has no landscape reader", "pass a state of losstopo")
-    wanted = statefile.proxy_groups_and_types(state)
-    if any(t.lower().startswith("ttk") for _, t in wanted):
+    if needs_ttk(state):
         try:
             pipelines.require_ttk()  # loads TTK the way users have it, if there is one
         except LossTopoError:
             pass  # the check below names what cannot be created
+    wanted = statefile.proxy_groups_and_types(state)
     pxm = pv.servermanager.ProxyManager().SMProxyManager
     unknown = sorted(t for g, t in wanted if pxm.GetPrototypeProxy(g, t) is None)
     if unknown:
@@ -56,7 +75,11 @@ def _load_pvsm(state: Path, landscape: Path) -> None:
         raise LossTopoError(f"state {state.name} needs proxies this ParaView cannot create ({', '.join(unknown[:5])})",
                             "load TTK with the version the state was made for (see losstopo doctor), or use the "
                             "built-in state without _ttk" if ttk else "load the plugin that defines them")
-    files = [{"id": rid, "FileName": landscape_file(landscape, rtype)} for rid, rtype in found]
+
+
+def _load_pvsm(state: Path, landscape: Path) -> None:
+    check_state(state)
+    files = [{"id": rid, "FileName": landscape_file(landscape, rtype)} for rid, rtype in statefile.readers(state)]
     pv.LoadState(str(state), filenames=files)
 
 
@@ -88,6 +111,9 @@ def load_state(state: Path, landscape: Path) -> dict:
 def main(payload: dict) -> int:
     try:
         state = Path(payload["state"])
+        if payload.get("check_only"):  # `losstopo paraview` asks before it starts the GUI
+            check_state(state)
+            return 0
         load_state(state, Path(payload["landscape"]))
         size = (int(payload.get("width", 800)), int(payload.get("height", 600)))
         for path in pipelines.screenshots(payload["out"], state.stem, size, fit=not payload.get("keep_camera")):

@@ -14,7 +14,7 @@ from paraview import servermanager as sm
 from paraview import simple as pv
 
 from losstopo.errors import LossTopoError
-from losstopo.paraview.ttk_find import ENV_PLUGIN, INSTALL_HINT, PLUGIN_NAME, plugin_from_env
+from losstopo.paraview.ttk_find import ENV_PLUGIN, ENV_SWITCH, INSTALL_HINT, PLUGIN_NAME, plugin_from_env
 from losstopo.paraview.ttk_names import KNOWN, TTKNames, identify
 
 _found: dict | None = None
@@ -61,6 +61,8 @@ def load_ttk() -> dict:
     global _found
     if _found is not None:
         return _found
+    if os.environ.get(ENV_SWITCH) == "0":  # as ttk_find: even a ParaView with TTK built in
+        raise LossTopoError(f"TTK is not loaded in this ParaView ({ENV_SWITCH}=0 hides it)", INSTALL_HINT)
     if not _ttk_functions():
         try:
             pv.LoadDistributedPlugin(PLUGIN_NAME, remote=False, ns=vars(pv))
