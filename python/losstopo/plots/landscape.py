@@ -18,7 +18,7 @@ import numpy as np
 from ..names import CriticalType
 from ._mpl import pyplot, save
 from .style import (CRITICAL, NONFINITE, NONFINITE_FILL, TRAINED, Scale, colour_ticks, fmt_loss, legend_types,
-                    loss_scale, loss_ticks, marker, outside_legend)
+                    loss_scale, loss_ticks, marker, marker_size, outside_legend)
 
 N_LEVELS = 24
 
@@ -63,7 +63,9 @@ def landscape_figure(coords: np.ndarray, loss: np.ndarray, resolution: Sequence[
         note = f"slice a3 = {pts[k * nxy, axes[2]]:.3g} through the lowest point"
     if result is not None:
         ids, codes = critical_nodes(result)
-        marks = [(ids[codes == int(t)], marker(t, clip_on=False), t) for t in legend_types(codes)
+        size = marker_size(int(np.isin(codes, [int(CriticalType.MAXIMUM), int(CriticalType.REGULAR)],
+                                       invert=True).sum()))
+        marks = [(ids[codes == int(t)], marker(t, size=size, clip_on=False), t) for t in legend_types(codes)
                  if t not in (CriticalType.REGULAR, CriticalType.MAXIMUM)]  # the maximum: on the border
     else:
         low = np.flatnonzero(shown & ~bad)

@@ -49,8 +49,8 @@ PAPER_RC = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "xtick.la
 def marker(code: int | CriticalType, size: float = 44.0, **extra: Any) -> dict[str, Any]:
     """scatter() keyword arguments of a critical type: its marker and colour, a white rim."""
     s = CRITICAL[CriticalType(int(code))]
-    return dict(marker=s["marker"], color=s["color"], s=size, edgecolors="white", linewidths=0.7, zorder=6,
-                **extra)
+    return dict(marker=s["marker"], color=s["color"], s=size, edgecolors="white",
+                linewidths=0.7 if size >= 30 else 0.0, zorder=6, **extra)
 
 
 def legend_types(codes: np.ndarray) -> list[CriticalType]:
@@ -208,5 +208,14 @@ def outside_legend(fig: Any, ax: Any, extra: Any = None, ncol: int = 2, items: A
     labels += [lab for _, lab in items]
     if not handles:
         return None
-    return fig.legend(handles, labels, loc="outside lower center", ncol=min(ncol, len(labels)), frameon=False,
-                      handletextpad=0.4, columnspacing=1.4, handler_map={tuple: HandlerTuple(ndivide=None)})
+    leg = fig.legend(handles, labels, loc="outside lower center", ncol=min(ncol, len(labels)), frameon=False,
+                     handletextpad=0.4, columnspacing=1.4, handler_map={tuple: HandlerTuple(ndivide=None)})
+    for h in leg.legend_handles:  # markers shrunk for hundreds of points stay readable in the legend
+        if hasattr(h, "set_sizes") and len(h.get_sizes()) and h.get_sizes()[0] < 30:
+            h.set_sizes([30.0])
+    return leg
+
+
+def marker_size(n: int) -> float:
+    """Critical-point marker area for n points in one picture: big when few, small when hundreds."""
+    return 46.0 if n <= 60 else 18.0 if n <= 400 else 6.0

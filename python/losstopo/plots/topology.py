@@ -18,7 +18,7 @@ from ..topology import TopologyResult, planar_tree_layout
 from ._mpl import pyplot, save
 from .diagram import nonfinite_note, plot_persistence_diagram, persistence_diagram_figure
 from .style import (CRITICAL, broken_axes, far_apart, fmt_loss, legend_types, loss_scale, loss_ticks, marker,
-                    outside_legend)
+                    marker_size, outside_legend)
 
 __all__ = ["plot_merge_tree", "merge_tree_figure", "plot_persistence_diagram", "persistence_diagram_figure"]
 
@@ -59,7 +59,7 @@ def merge_tree_figure(result: TopologyResult, title: str = "merge tree (join tre
         axes = [band, ax]
     segments = np.stack([np.stack([x[down], y[down]], 1), np.stack([x[down], y[up]], 1),
                          np.stack([x[up], y[up]], 1)], axis=1) if len(arcs) else np.zeros((0, 3, 2))
-    size = 46.0 if len(y) <= 60 else 18.0 if len(y) <= 400 else 6.0
+    size = marker_size(len(y))
     for a in axes:
         a.add_collection(LineCollection(segments, colors="0.3", linewidths=1.0 if len(arcs) < 300 else 0.4,
                                         gid="arcs"))
