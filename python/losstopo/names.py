@@ -34,6 +34,7 @@ def order_array(array: str) -> str:
 # kNN graph representation (field data of the graph .vtu).
 KNN_K = "KnnK"
 KNN_RECALL = "KnnRecall"  # recall of the approximate kNN against the exact one
+KNN_METHOD = "KnnMethod"  # how the kNN graph was built: "exact" (k-d tree) or "nndescent" (a string array)
 
 # Merge tree (TTK FTM): nodes, arcs, segmentation.
 NODE_ID = "NodeId"

@@ -18,6 +18,7 @@ from .errors import LossTopoError
 DIRECTION_KINDS = ("random", "filter", "hessian")  # subspace/directions.py explains each
 NORMALIZATIONS = ("filter", "layer", "none")
 REPRESENTATIONS = ("image", "knn")  # representation/: TTK's image triangulation or the kNN graph
+KNN_METHODS = ("auto", "exact", "nndescent")  # representation/knn.py: k-d tree, pynndescent, or by size
 
 MIN_RESOLUTION = 3  # a grid axis needs an interior point (the trained weights sit at the centre)
 MAX_RESOLUTION = 100_001
@@ -139,6 +140,13 @@ def threshold(value: Any) -> float:
         raise LossTopoError(f"persistence threshold {value!r} is negative or not finite",
                             "pass a threshold >= 0")
     return v
+
+
+def knn_method(value: Any) -> str:
+    """How the kNN graph is built: auto (exact in low dimensions), exact (k-d tree) or nndescent."""
+    if value not in KNN_METHODS:
+        raise LossTopoError(f"unknown kNN method {value!r}", f"pass --knn-method {' | '.join(KNN_METHODS)}")
+    return str(value)
 
 
 def choice(name: str, value: Any, choices: Sequence[str]) -> str:

@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "knn_graph.vtu); default: the input's own connectivity")
     parser.add_argument("--k", type=checked(settings.k, int), default=8,
                         help="neighbours per point of the kNN graph (default 8)")
+    parser.add_argument("--knn-method", choices=settings.KNN_METHODS, default="auto",
+                        help="kNN graph: exact (k-d tree), nndescent (pynndescent, recall recorded) or auto "
+                             "(exact in 1-3 dimensions or below 50,000 points; default)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the kNN graph construction")
     parser.add_argument("--no-pictures", action="store_true", help="skip the PNG pictures")
     parser.add_argument("--overwrite", action="store_true",
@@ -37,8 +40,10 @@ def run(args: argparse.Namespace) -> int:
 
     s = analyze_path(args.input, args.out, array=args.array, backend=args.backend, simplify=args.simplify,
                      representation=args.representation, k=args.k, simplify_relative=args.simplify_relative,
-                     seed=args.seed, pictures=not args.no_pictures, overwrite=args.overwrite)
-    knn = f", kNN k={s['knn']['k']} recall {s['knn']['recall']:.4f}" if s["knn"] else ""
+                     seed=args.seed, pictures=not args.no_pictures, overwrite=args.overwrite,
+                     knn_method=args.knn_method)
+    knn = (f", kNN k={s['knn']['k']} {s['knn'].get('method', '')} recall {s['knn']['recall']:.4f}"
+           if s["knn"] else "")
     print(f"{s['connectivity']} of {s['n_vertices']} vertices ({s['backend']}{knn}): {s['minima']} minima, "
           f"{s['saddles']} saddles, average persistence {s['average_persistence']:.6g}; "
           f"wrote {Path(args.out) / TOPOLOGY_JSON}")

@@ -60,13 +60,14 @@ class Domain:
 # ------------------------------------------------------------------------------------------ inputs
 
 def _knn_domain(points: np.ndarray, arrays: dict[str, np.ndarray], k: int, seed: int, source: str,
-                raw: np.ndarray) -> Domain:
-    conn, info = graph_connectivity(points, k=k, seed=seed)
+                raw: np.ndarray, knn_method: str = "auto") -> Domain:
+    conn, info = graph_connectivity(points, k=k, seed=seed, method=knn_method)
     ds = vtkio.graph_dataset(conn, arrays, info)
     return Domain(ds, raw, conn, "graph", source, conn.points, knn=info)
 
 
-def _from_landscape_dir(path: Path, array: str, representation: str | None, k: int, seed: int) -> Domain:
+def _from_landscape_dir(path: Path, array: str, representation: str | None, k: int, seed: int,
+                        knn_method: str = "auto") -> Domain:
     from ..landscape.files import load_landscape
 
     ls = load_landscape(path)
@@ -83,19 +84,20 @@ def _from_landscape_dir(path: Path, array: str, representation: str | None, k: i
         ds.GetPointData().RemoveArray(array)
         ds.GetPointData().AddArray(vtkio.to_vtk_array(array, arrays[array]))
         return Domain(ds, raw, conn, "image", str(path), vtkio.points(ds), grid_dims=vtkio.image_geometry(ds)[0])
-    dom = _knn_domain(np.asarray(ls.coords, dtype=np.float64), arrays, k, seed, str(path), raw)
+    dom = _knn_domain(np.asarray(ls.coords, dtype=np.float64), arrays, k, seed, str(path), raw, knn_method)
     if representation is None:
         dom.notes.append(f"scattered coordinates: analysed their {k}-nearest-neighbour graph")
     return dom
 
 
-def _from_vtk(path: Path, array: str, representation: str | None, k: int, seed: int) -> Domain:
+def _from_vtk(path: Path, array: str, representation: str | None, k: int, seed: int,
+              knn_method: str = "auto") -> Domain:
     ds = vtkio.read(path)
     raw = vtkio.raw_field(ds, array, source=str(path))  # a landscape's Loss is finite for display only
     if representation == "knn":
         arrays = vtkio.point_arrays(ds)
         arrays[array] = finite_version(raw)[0]
-        return _knn_domain(vtkio.points(ds), arrays, k, seed, str(path), raw)
+        return _knn_domain(vtkio.points(ds), arrays, k, seed, str(path), raw, knn_method)
     if ds.IsA("vtkImageData"):
         return Domain(ds, raw, vtkio.dataset_connectivity(ds), "image", str(path), vtkio.points(ds),
                       grid_dims=vtkio.image_geometry(ds)[0])
@@ -109,29 +111,30 @@ def _from_vtk(path: Path, array: str, representation: str | None, k: int, seed: 
 
 
 def load_domain(input_path: str | os.PathLike, array: str = names.LOSS, representation: str | None = None,
-                k: int = 8, seed: int = 0) -> Domain:
+                k: int = 8, seed: int = 0, knn_method: str = "auto") -> Domain:
     """The field to analyse from a landscape folder, a .vti image or a .vtu graph (one-line errors).
 
     representation None: the input's own connectivity (a grid's image, a .vtu's line cells, the kNN
-    graph of a scattered landscape); "image" or "knn" to choose.
+    graph of a scattered landscape); "image" or "knn" to choose. knn_method: how a kNN graph is built.
     """
     p = Path(input_path)
+    knn_method = settings.knn_method(knn_method)
     if representation is not None:
         settings.choice("--representation", representation, vtkio.REPRESENTATIONS)
     k = settings.k(k)
     if p.is_dir():
         with reading(p):  # never a folder that another process is writing
             if (p / names.LANDSCAPE_NPZ).exists():
-                return _from_landscape_dir(p, array, representation, k, seed)
+                return _from_landscape_dir(p, array, representation, k, seed, knn_method)
             for name in (names.LANDSCAPE_VTI, names.LANDSCAPE_VTU):
                 if (p / name).exists():
-                    return _from_vtk(p / name, array, representation, k, seed)
+                    return _from_vtk(p / name, array, representation, k, seed, knn_method)
         raise LossTopoError(f"folder {p} holds no {names.LANDSCAPE_NPZ}, {names.LANDSCAPE_VTI} or "
                             f"{names.LANDSCAPE_VTU}", "pass a landscape folder or a .vti/.vtu file")
     if not p.exists():
         raise LossTopoError(f"input {p} does not exist", "check the path")
     with reading(p.parent):
-        return _from_vtk(p, array, representation, k, seed)
+        return _from_vtk(p, array, representation, k, seed, knn_method)
 
 
 # ------------------------------------------------------------------------------------------ compute
@@ -282,25 +285,28 @@ def analyze_domain(dom: Domain, out_dir: str | os.PathLike, array: str = names.L
 def analyze_path(input: str | os.PathLike, out_dir: str | os.PathLike, array: str = names.LOSS,
                  backend: str = "auto", simplify: float = 0.0, representation: str | None = None, k: int = 8,
                  simplify_relative: bool = False, seed: int = 0, pictures: bool = True,
-                 progress: bool = True, overwrite: bool = False) -> dict:
+                 progress: bool = True, overwrite: bool = False, knn_method: str = "auto") -> dict:
     """Analyse a landscape folder / .vti / .vtu and write every output into out_dir; returns topology.json.
 
     representation: "knn" analyses the k-nearest-neighbour graph of the points instead of the file's own
     connectivity (see load_domain).
-    progress: a tqdm bar over the steps on a terminal (building a kNN graph first compiles
+    knn_method: "auto" | "exact" | "nndescent" (representation/knn.py; NN-descent first compiles
     pynndescent's numba code, 20-80 s once per process).
+    progress: a tqdm bar over the steps on a terminal.
     out_dir has one writer (its lock). An analysis of other settings (or of another input) already in it
     is refused unless overwrite=True; the outputs are written to a staging folder and moved in at the
     end (topology.json last), so a failed run changes nothing, and a folder it created is removed.
     """
     resolve_backend(backend)
-    wanted = analysis_settings(input, array, backend, simplify, simplify_relative, representation, k, seed)
+    wanted = analysis_settings(input, array, backend, simplify, simplify_relative, representation, k, seed,
+                               knn_method)
     with output_folder(out_dir, "analysis") as out:  # fail on a bad --out before any long work
         replaced = check_previous(out, wanted, overwrite)
         steps = _Steps(4, progress)
         try:
             steps.start("reading input" + (f", building the {k}-NN graph" if representation == "knn" else ""))
-            dom = load_domain(input, array=array, representation=representation, k=k, seed=seed)
+            dom = load_domain(input, array=array, representation=representation, k=k, seed=seed,
+                              knn_method=knn_method)
             steps.done()
             with staging(out) as stage:
                 summary = analyze_domain(dom, stage, array=array, backend=backend, simplify=simplify,
@@ -327,12 +333,13 @@ def _input_digest(p: Path) -> str | None:
 
 
 def analysis_settings(input: str | os.PathLike, array: str, backend: str, simplify: float, simplify_relative: bool,
-                      representation: str | None, k: int, seed: int) -> dict:
+                      representation: str | None, k: int, seed: int, knn_method: str = "auto") -> dict:
     """What decides an analysis's outputs: the input (path and content) and every setting."""
     p = Path(input)
     return {"input": str(p.resolve()), "input_sha256": _input_digest(p), "array": array, "backend": backend,
             "simplify": float(settings.threshold(simplify)), "simplify_relative": bool(simplify_relative),
-            "representation": representation, "k": int(settings.k(k)), "seed": int(seed)}
+            "representation": representation, "k": int(settings.k(k)), "seed": int(seed),
+            "knn_method": settings.knn_method(knn_method)}
 
 
 def check_previous(out: Path, wanted: dict, overwrite: bool) -> list[str]:

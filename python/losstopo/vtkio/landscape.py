@@ -90,6 +90,13 @@ def graph_dataset(conn: GraphConnectivity, arrays: dict[str, np.ndarray], info: 
     if info is not None:
         datasets.set_field_data(grid, {names.KNN_K: np.array([info["k"]], dtype=np.int64),
                                        names.KNN_RECALL: np.array([info["recall"]], dtype=np.float64)})
+        if "method" in info:  # exact | nndescent, as text in ParaView's Information panel
+            from vtkmodules.vtkCommonCore import vtkStringArray
+
+            method = vtkStringArray()
+            method.SetName(names.KNN_METHOD)
+            method.InsertNextValue(str(info["method"]))
+            grid.GetFieldData().AddArray(method)
     return grid
 
 
