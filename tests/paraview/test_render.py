@@ -36,7 +36,7 @@ PROBE = textwrap.dedent(r'''
     reader = next(s for s in pv.GetSources().values() if s.GetXMLName() == "LossLandscapeReader")
     result = {"reader_file": reader.FileName, "reader_points": reader.GetDataInformation().GetNumberOfPoints()}
     marked = {"persistence_diagram": ("PersistenceDiagramView", "PairMarkers"),
-              "merge_tree": ("MergeTreeView", "MergeTreeLayoutNodes")}[state.stem]
+              "merge_tree": ("MergeTreeView", "MergeTreeLayoutNodes")}[state.stem.removesuffix("_ttk")]
     size = [800, 600]
     for name, view in views.items():
         view.ViewSize = size

@@ -64,6 +64,7 @@ class TTKNames:
     persistence_diagram: TTKFilter = _DIAGRAM
     simplification: TTKFilter = _SIMPLIFICATION
     planar_layout: TTKFilter = _LAYOUT
+    planar_layout_merge_tree: str = "InputisaMergeTree"  # pvpython name of "Input is a Merge Tree" (both)
     nodes_port: int = 0
     arcs_port: int = 1
     segmentation_port: int = 2

@@ -76,6 +76,44 @@ def height_expression(values: str, landscape_input: int) -> str:
             f"({bounds}[1] - {bounds}[0] + {bounds}[3] - {bounds}[2]) / 2")
 
 
+NODE_LOSS = "NodeLoss"  # the merge-tree nodes' own loss, kept when Scalar becomes the tree view's height
+
+
+def tree_height_expression() -> str:
+    """PythonCalculator expression over merge-tree nodes (NodeLoss, CriticalType): the tree view's y.
+
+    log10 of the loss (the loss itself if it is not positive), so minima a few percent apart stay apart;
+    the root (the grid's highest loss, often a border that explodes to 1e9) is clipped to 15 % of the
+    minima-to-highest-saddle range above the highest saddle, so it does not squash the tree into a line.
+    """
+    s = f"inputs[0].PointData['{NODE_LOSS}']"
+    t = f"inputs[0].PointData['{names.CRITICAL_TYPE}']"
+    v = f"numpy.where(min({s}) > 0, numpy.log10(numpy.maximum({s}, 1e-300)), {s})"
+    top = f"max(numpy.where({t} != {int(names.CriticalType.MAXIMUM)}, {v}, min({v})))"
+    clip = f"numpy.where({top} > min({v}), {top} + 0.15 * ({top} - min({v})), max({v}))"
+    return f"numpy.minimum({v}, {clip})"
+
+
+def tree_heights(nodes):
+    """The merge-tree nodes with Scalar = tree_height_expression (the loss kept as NodeLoss): what both
+    layouts (ours and TTK's PlanarGraphLayout, which read Scalar) draw on their y axis."""
+    keep = pv.PythonCalculator(registrationName="MergeTreeNodeLoss", Input=nodes,
+                               Expression=f"inputs[0].PointData['{names.SCALAR}']", ArrayName=NODE_LOSS)
+    return pv.PythonCalculator(registrationName="MergeTreeHeight", Input=keep, Expression=tree_height_expression(),
+                               ArrayName=names.SCALAR)
+
+
+def square_layout(layout):
+    """A planar layout with x rescaled to span what y spans (TTK's branch spacing follows its own units),
+    so both layouts draw a square tree: WarpByVector by (x' - x, 0, 0)."""
+    x, y = "inputs[0].Points[:, 0]", "inputs[0].Points[:, 1]"
+    new_x = f"({x} - min({x})) / (max({x}) - min({x}) + 1e-300) * (max({y}) - min({y}))"
+    shift = pv.PythonCalculator(registrationName="MergeTreeLayoutShift", Input=layout, ArrayName="LayoutShift",
+                                Expression=f"numpy.stack([{new_x} - {x}, 0 * {x}, 0 * {x}], axis=1)")
+    return pv.WarpByVector(registrationName="MergeTreeLayoutSquare", Input=shift, Vectors=["POINTS", "LayoutShift"],
+                           ScaleFactor=1.0)
+
+
 def lift(source, landscape, values: str, label: str):
     """`source`'s points moved to z = the normalised height of `values` (an expression over inputs[0])."""
     calc = pv.PythonCalculator(registrationName=f"{label}Height", Input=[source, landscape],
@@ -177,16 +215,18 @@ def merge_tree_views(landscape, backend: str = "builtin", scalar: str = names.LO
     warp = warped_landscape(landscape)
     if ttk is not None:
         tree = ttk_filter(ttk.merge_tree, landscape, scalar, "MergeTree")
+        node_port, arc_port = pv.OutputPort(tree, ttk.nodes_port), pv.OutputPort(tree, ttk.arcs_port)
         planar = getattr(pv, ttk.planar_layout.proxy)(registrationName="MergeTreeLayout",
-                                         Input=[pv.OutputPort(tree, 0), pv.OutputPort(tree, 1)])
-        planar.InputisaMergeTree = 1
+                                                      Input=[tree_heights(node_port), arc_port])
+        setattr(planar, ttk.planar_layout_merge_tree, 1)
     else:
         tree = pv.LandscapeMergeTree(registrationName="MergeTree", Input=landscape,
                                      ScalarField=["POINTS", scalar])
-        planar = pv.LandscapeMergeTreeLayout(registrationName="MergeTreeLayout", Input=pv.OutputPort(tree, 0),
-                                             Arcs=pv.OutputPort(tree, 1))
-    nodes = lift(pv.OutputPort(tree, 0), landscape, f"inputs[0].PointData['{names.SCALAR}']", "LiftedNodes")
-    arcs = lift(pv.OutputPort(tree, 1), landscape, f"inputs[0].PointData['{names.SCALAR}']", "LiftedArcs")
+        node_port, arc_port = pv.OutputPort(tree, 0), pv.OutputPort(tree, 1)
+        planar = pv.LandscapeMergeTreeLayout(registrationName="MergeTreeLayout", Input=tree_heights(node_port),
+                                             Arcs=arc_port)
+    nodes = lift(node_port, landscape, f"inputs[0].PointData['{names.SCALAR}']", "LiftedNodes")
+    arcs = lift(arc_port, landscape, f"inputs[0].PointData['{names.SCALAR}']", "LiftedArcs")
 
     _show_landscape(warp, land_view)
     arc_rep = pv.Show(arcs, land_view)
@@ -198,6 +238,7 @@ def merge_tree_views(landscape, backend: str = "builtin", scalar: str = names.LO
     _critical_type_lut()
     _show_points(nodes, land_view, 14.0, names.CRITICAL_TYPE)
 
+    planar = square_layout(planar)
     tree_rep = pv.Show(planar, tree_view)
     tree_rep.Representation = "Wireframe"
     tree_rep.LineWidth = 3.0
@@ -207,8 +248,10 @@ def merge_tree_views(landscape, backend: str = "builtin", scalar: str = names.LO
     tree_nodes.CellGenerationMode = "Vertex cells"
     _show_points(tree_nodes, tree_view, 12.0, names.CRITICAL_TYPE)
     tree_view.AxesGrid.Visibility = 1
-    tree_view.AxesGrid.XTitle = "branch layout"
-    tree_view.AxesGrid.YTitle = scalar
+    tree_view.AxesGrid.XTitle = "branches"
+    tree_view.AxesGrid.YTitle = f"log10 {scalar} (root clipped)"
+    tree_view.AxesGrid.XAxisUseCustomLabels = 1  # x is only the layout: no numbers on it
+    tree_view.AxesGrid.XAxisLabels = []
     for prop in ("XTitleColor", "YTitleColor", "XLabelColor", "YLabelColor", "GridColor"):
         setattr(tree_view.AxesGrid, prop, [0.2, 0.2, 0.2])
     _frame(land_view, True)
