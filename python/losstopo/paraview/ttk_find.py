@@ -72,7 +72,8 @@ def _paraview_plugin_dirs() -> list[Path]:
     prefixes = [str(Path(os.path.realpath(pvpython)).parent.parent)] if pvpython else []
     prefixes += ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib", "/usr/local/lib"]
     for prefix in prefixes:
-        dirs += [Path(p) / "plugins" for p in glob.glob(f"{prefix}/lib*/paraview-*") + glob.glob(f"{prefix}/paraview-*")]
+        found = glob.glob(f"{prefix}/lib*/paraview-*") + glob.glob(f"{prefix}/paraview-*")
+        dirs += [Path(p) / "plugins" for p in found]
     return [d for d in dirs if d.is_dir()]
 
 
