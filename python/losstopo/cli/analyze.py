@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="neighbours per point of the kNN graph (default 8)")
     parser.add_argument("--knn-method", choices=settings.KNN_METHODS, default="auto",
                         help="kNN graph: exact (k-d tree), nndescent (pynndescent, recall recorded) or auto "
-                             "(exact in 1-3 dimensions or below 50,000 points; default)")
+                             "(exact in 1-3 dimensions or below 20,000 points; default)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the kNN graph construction")
     parser.add_argument("--no-pictures", action="store_true", help="skip the PNG pictures")
     parser.add_argument("--overwrite", action="store_true",

@@ -25,10 +25,11 @@ import numpy as np
 from .. import settings
 from ..errors import LossTopoError
 
-# auto: exact (k-d tree) up to this many dimensions at any size, and below EXACT_MAX_POINTS points in any
-# dimension (pynndescent also pays 20-40 s of numba compilation per fresh process); see bench/bench_knn.py.
+# auto (bench/bench_knn.py, docs/analyze.md): the k-d tree is 1.3-2.6x faster than warm NN-descent in 2-3-D
+# at 10k and 250k points; in 8-D / 32-D at 10k points NN-descent is 2.6x / 35x faster warm but recalls
+# 0.986 / 0.62 and compiles for 25-90 s per fresh process, about exact's time for 20k points in 32-D.
 EXACT_MAX_DIMS = 3
-EXACT_MAX_POINTS = 50_000
+EXACT_MAX_POINTS = 20_000
 
 
 @dataclass(frozen=True)
