@@ -1,4 +1,4 @@
-"""The models studied: an MLP and a small CNN for digits, ResNet-20 (with or without skip connections).
+"""The models studied: an MLP and a small CNN for digits, ResNet-20/56/110 (with or without skip connections).
 
 `build_model(name, **kwargs)` builds any registered model; checkpoints record the name and the kwargs, so
 a model registered with `register_model` can be saved and loaded like the built-in ones.
@@ -89,7 +89,9 @@ class BasicBlock(nn.Module):
 
 
 class ResNet20(nn.Module):
-    """ResNet-20 in the CIFAR layout: 3x3 stem, 3 stages x 3 BasicBlocks (16/32/64 channels), avg pool, fc.
+    """ResNet-(6n+2) in the CIFAR layout: 3x3 stem, 3 stages x n BasicBlocks (16/32/64 channels), avg pool, fc.
+
+    blocks_per_stage=n: 3 is ResNet-20, 9 ResNet-56, 18 ResNet-110 (the depths of Li et al. 2018, Fig. 5).
 
     residual=False removes every skip connection (the "plain" network of Li et al. 2018). Stages 2 and 3
     halve the size, so 32x32 CIFAR ends at 8x8 and 8x8 digits at 2x2 (never collapsed to nothing).
@@ -133,11 +135,28 @@ def cnn(in_channels: int = 1, width: int = 16, num_classes: int = 10) -> nn.Modu
     return SmallCNN(in_channels, width, num_classes)
 
 
+def resnet(depth: int = 20, in_channels: int = 1, num_classes: int = 10, residual: bool = True,
+           shortcut: str = "A") -> nn.Module:
+    """ResNet of `depth` = 6n+2 layers (20, 56, 110, ...)."""
+    if not (isinstance(depth, int) and depth >= 8 and (depth - 2) % 6 == 0):
+        raise LossTopoError(f"ResNet depth {depth!r} is not 6n+2", "use a depth such as 20, 56 or 110")
+    return ResNet20(in_channels, num_classes, residual, shortcut, blocks_per_stage=(depth - 2) // 6)
+
+
 def resnet20(in_channels: int = 1, num_classes: int = 10, residual: bool = True, shortcut: str = "A") -> nn.Module:
-    return ResNet20(in_channels, num_classes, residual, shortcut)
+    return resnet(20, in_channels, num_classes, residual, shortcut)
 
 
-MODELS: dict[str, Callable[..., nn.Module]] = {"mlp": mlp, "cnn": cnn, "resnet20": resnet20}
+def resnet56(in_channels: int = 1, num_classes: int = 10, residual: bool = True, shortcut: str = "A") -> nn.Module:
+    return resnet(56, in_channels, num_classes, residual, shortcut)
+
+
+def resnet110(in_channels: int = 1, num_classes: int = 10, residual: bool = True, shortcut: str = "A") -> nn.Module:
+    return resnet(110, in_channels, num_classes, residual, shortcut)
+
+
+MODELS: dict[str, Callable[..., nn.Module]] = {"mlp": mlp, "cnn": cnn, "resnet": resnet, "resnet20": resnet20,
+                                               "resnet56": resnet56, "resnet110": resnet110}
 
 
 def register_model(name: str, builder: Callable[..., nn.Module]) -> None:
@@ -161,7 +180,7 @@ def model_kwargs_for_data(name: str, input_shape: Sequence[int], num_classes: in
     c, h, w = input_shape
     if name == "mlp":
         return {"input_dim": c * h * w, "num_classes": num_classes}
-    if name in ("cnn", "resnet20"):
+    if name in ("cnn", "resnet", "resnet20", "resnet56", "resnet110"):
         return {"in_channels": c, "num_classes": num_classes}
     return {}
 

@@ -74,9 +74,9 @@ def depth_figure5(rows: Sequence[dict[str, Any]], path: str | Path, representati
     return save(fig, path, dpi=110)
 
 
-def depth_gallery(specs: Sequence[Any], landscapes: dict[tuple[str, str], Any], cfg: Any, path: str | Path) -> Path:
-    """Li et al.'s Fig. 5 with merge trees: per direction kind, rows = with skips (landscape, merge tree) and
-    without (landscape, merge tree), one column per depth (the first seed). Tiles go to OUT/gallery/."""
+def depth_gallery(specs: Sequence[Any], landscapes: dict[str, Any], directions: str, path: str | Path) -> Path:
+    """Li et al.'s Fig. 5 with merge trees, for one direction kind: rows = with skips (landscape, merge tree)
+    and without (landscape, merge tree), one column per depth (one seed). Tiles go to OUT/gallery/."""
     from ..representation import landscape_image
     from ..topology import compute_topology
     from .landscape import plot_landscape
@@ -86,24 +86,78 @@ def depth_gallery(specs: Sequence[Any], landscapes: dict[tuple[str, str], Any], 
     tiles = Path(path).parent / "gallery"
     tiles.mkdir(parents=True, exist_ok=True)
     depths = sorted({s.depth for s in specs})
-    nrow = 4 * len(cfg.directions)
-    fig, axes = plt.subplots(nrow, len(depths), figsize=(4.2 * len(depths), 4.1 * nrow), squeeze=False,
-                             gridspec_kw=dict(height_ratios=[5.0, 4.4] * (nrow // 2)))
+    fig, axes = plt.subplots(4, len(depths), figsize=(4.2 * len(depths), 17.0), squeeze=False,
+                             gridspec_kw=dict(height_ratios=[5.0, 4.4, 5.0, 4.4]))
     for ax in axes.ravel():
         ax.axis("off")
-    for di, directions in enumerate(cfg.directions):
-        for spec in specs:
-            ls = landscapes[(spec.name, directions)]
-            result = compute_topology(ls.loss, landscape_image(ls.resolution, ls.span))
-            label = f"{spec.group}, {directions}"
-            land = tiles / f"{spec.name}_{directions}_landscape.png"
-            tree = tiles / f"{spec.name}_{directions}_merge_tree.png"
-            plot_landscape(land, ls.coords, ls.loss, ls.resolution, result=result, title=label)
-            plot_merge_tree(tree, result, title=f"merge tree, {label}")
-            row0 = 4 * di + (0 if spec.residual else 2)
-            for k, tile in enumerate((land, tree)):
-                axes[row0 + k, depths.index(spec.depth)].imshow(plt.imread(tile), interpolation="antialiased")
-    fig.suptitle(f"Loss landscapes of ResNet-{'/'.join(map(str, depths))} with and without skip connections "
-                 f"(seed {specs[0].seed}) and their merge trees", fontsize=13)
-    fig.tight_layout()
+    for spec in specs:
+        ls = landscapes[spec.name]
+        result = compute_topology(ls.loss, landscape_image(ls.resolution, ls.span))
+        label = f"{spec.group}, {directions}"
+        land = tiles / f"{spec.name}_{directions}_landscape.png"
+        tree = tiles / f"{spec.name}_{directions}_merge_tree.png"
+        plot_landscape(land, ls.coords, ls.loss, ls.resolution, result=result, title=label)
+        plot_merge_tree(tree, result, title=f"merge tree, {label}")
+        row0 = 0 if spec.residual else 2
+        for k, tile in enumerate((land, tree)):
+            axes[row0 + k, depths.index(spec.depth)].imshow(plt.imread(tile), interpolation="antialiased")
+    fig.suptitle(f"Loss landscapes ({directions} directions, seed {specs[0].seed}) with skip connections (top) "
+                 f"and without (bottom), and their merge trees", fontsize=13)
+    fig.tight_layout(rect=(0, 0, 1, 0.985))
     return save(fig, path, dpi=110)
+
+
+DEMO_BARS = (("test_accuracy", "test accuracy (%)", 100.0, None), ("test_loss", "test loss", 1.0, None),
+             ("hessian_top_eigenvalue", "top Hessian eigenvalue", 1.0, None),
+             ("hessian_trace", "Hessian trace", 1.0, "hessian_trace_stderr"),
+             ("image.minima", "minima", 1.0, None), ("image.saddles", "saddles", 1.0, None),
+             ("image.average_persistence", "average persistence\n(with the global pair)", 1.0, None))
+DEMO_COLORS = ("#1f77b4", "#d62728")
+
+
+def _get(m: dict[str, Any], key: str) -> float:
+    v: Any = m
+    for part in key.split("."):
+        v = v.get(part) if isinstance(v, dict) else None
+    return float("nan") if v is None else float(v)
+
+
+def demo_figure(models: Sequence[dict[str, Any]], path: str | Path) -> Path:
+    """The demo's comparison: per model a row of its landscape, merge tree and persistence diagram (the
+    `analyze` pictures in <folder>/topology_image/), then the metrics side by side, one panel each."""
+    plt = pyplot()
+    n = len(models)
+    fig = plt.figure(figsize=(15.0, 5.0 * n + 3.4))
+    outer = fig.add_gridspec(n + 1, 1, height_ratios=[5.0] * n + [3.0], hspace=0.12)
+    for i, m in enumerate(models):
+        row = outer[i].subgridspec(1, 3, wspace=0.02)
+        for j, name in enumerate(("landscape.png", "merge_tree.png", "persistence_diagram.png")):
+            ax = fig.add_subplot(row[j])
+            ax.imshow(plt.imread(Path(m["folder"]) / "topology_image" / name), interpolation="antialiased")
+            ax.axis("off")
+            if j == 0:
+                ax.text(-0.02, 0.5, m["label"], transform=ax.transAxes, rotation=90, ha="right", va="center",
+                        fontsize=14, fontweight="bold", color=DEMO_COLORS[i % len(DEMO_COLORS)])
+    bars = outer[n].subgridspec(1, len(DEMO_BARS), wspace=0.55)
+    for j, (key, label, scale, err) in enumerate(DEMO_BARS):
+        ax = fig.add_subplot(bars[j])
+        vals = [scale * _get(m, key) for m in models]
+        errs = [scale * _get(m, err) for m in models] if err else None
+        ax.bar(range(n), vals, yerr=errs, capsize=4, color=[DEMO_COLORS[i % len(DEMO_COLORS)] for i in range(n)])
+        ax.set_xticks(range(n), [m["label"].replace("-noshort", "\nnoshort") for m in models], fontsize=8)
+        ax.set_title(label, fontsize=10)
+        for i, v in enumerate(vals):
+            top = v + (errs[i] if errs and math.isfinite(errs[i]) else 0.0)
+            ax.text(i + (0.22 if errs else 0.0), top, f"{v:.3g}", ha="center", va="bottom", fontsize=8)
+        if key.startswith("image.") and key != "image.average_persistence":
+            ax.yaxis.get_major_locator().set_params(integer=True)
+            ax.set_ylim(0, max([v for v in vals if math.isfinite(v)] + [1.0]) * 1.25)
+        if key == "test_accuracy":
+            finite = [v for v in vals if math.isfinite(v)]
+            ax.set_ylim(max(0.0, min(finite) - 5.0) if finite else 0.0, 100.5)
+        ax.margins(y=0.18)
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle("Two models on digits: landscape, merge tree and persistence diagram (filter directions), "
+                 "then accuracy, curvature and topology side by side", fontsize=13)
+    fig.subplots_adjust(left=0.04, right=0.99, top=0.955, bottom=0.05)
+    return save(fig, path, dpi=100)

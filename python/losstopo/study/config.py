@@ -1,4 +1,4 @@
-"""The residual study's settings: one frozen record, checked once, stored in OUT/study.json for resumes."""
+"""The studies' settings (residual, depth): frozen records, checked once, stored in OUT/study.json for resumes."""
 
 from __future__ import annotations
 
@@ -91,16 +91,16 @@ def validate_config(cfg: StudyConfig) -> None:
         load_dataset("cifar10", "test", root=cfg.data_root, samples=2)
 
 
-def check_or_write_config(out: Path, cfg: StudyConfig) -> None:
-    """Refuse to continue a study in OUT that was started with other settings."""
+def check_or_write_config(out: Path, cfg: Any, fmt: str = STUDY_FORMAT) -> None:
+    """Refuse to continue a study in OUT that was started with other settings (or is another kind of study)."""
     path = out / "study.json"
-    want = {"format": STUDY_FORMAT, "config": cfg.as_json()}
+    want = {"format": fmt, "config": cfg.as_json()}
     if path.exists():
         try:
             have = json.loads(path.read_text())
         except ValueError:
             have = None
-        if not isinstance(have, dict) or have.get("format") != STUDY_FORMAT:
+        if not isinstance(have, dict) or have.get("format") != fmt:
             raise LossTopoError(f"{path} is not a losstopo study record", "choose an empty --out folder")
         if have.get("config") != want["config"]:
             diff = [k for k in want["config"] if have.get("config", {}).get(k) != want["config"][k]]
