@@ -101,5 +101,9 @@ def test_cli_prints_a_table_and_writes_json(ckpt, metrics, tmp_path, capsys):
 def test_cli_default_out_and_bad_batch(ckpt, capsys):
     assert cli_main(["metrics", str(ckpt), "--hessian-batch", "0"]) == 2
     assert "Hessian batch must be at least 1" in capsys.readouterr().err
+    assert cli_main(["metrics", str(ckpt), "--rel-se", "0"]) == 2
+    assert "rel_se=0" in capsys.readouterr().err
+    assert cli_main(["metrics", str(ckpt), "--min-probes", "20", "--max-probes", "5"]) == 2
+    assert "min_probes <= max_probes" in capsys.readouterr().err
     assert cli_main(["metrics", str(ckpt), "--hessian-batch", "8", "--samples", "20", "--rel-se", "0.2"]) == 0
     assert json.loads(ckpt.with_suffix(".metrics.json").read_text())["hessian"]["samples"] == 8

@@ -17,7 +17,8 @@ from ..models.checkpoint import LoadedCheckpoint
 from ..models.data import load_dataset
 from ..models.train import evaluate_model
 from ..subspace.hessian import (DEFAULT_MAX_PROBES, DEFAULT_MIN_PROBES, DEFAULT_REL_SE, DEFAULT_TOL,
-                                cross_entropy_loss, hessian_eigenpairs, hessian_trace, tensor_batches)
+                                check_trace_settings, cross_entropy_loss, hessian_eigenpairs, hessian_trace,
+                                tensor_batches)
 
 HESSIAN_SPLIT = "test"  # the landscape's evaluation data (landscape.folder.eval_data) and Hessian directions
 HESSIAN_SAMPLES = None  # None: the whole split
@@ -42,6 +43,9 @@ def ml_metrics(loaded: LoadedCheckpoint, samples: int | None = None, hessian_sam
     if data is None:
         raise LossTopoError(f"checkpoint {loaded.path} does not record its data set", "train it again")
     hessian_split = settings.choice("Hessian split", hessian_split, ("test", "train"))
+    check_trace_settings(rel_se, min_probes, max_probes, sketch)
+    if not (tol > 0 and isinstance(k, int) and k >= 1):
+        raise LossTopoError(f"invalid Hessian setting: tol={tol} k={k}", "use --tol > 0 and k >= 1")
     start = time.perf_counter()
     result: dict[str, Any] = {"checkpoint": str(loaded.path), "sha256": loaded.sha256, "model": info["model"],
                               "model_kwargs": info.get("model_kwargs", {}), "data": data, "samples": samples}

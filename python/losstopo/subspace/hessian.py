@@ -164,6 +164,14 @@ def _check(cond: bool, what: str, fix: str) -> None:
         raise LossTopoError(f"invalid Hessian setting: {what}", fix)
 
 
+def check_trace_settings(rel_se: float, min_probes: int, max_probes: int, sketch: int = 0) -> None:
+    """One-line errors for hessian_trace's settings (callers check before any long work)."""
+    _check(rel_se > 0, f"rel_se={rel_se}", "use rel_se > 0 (e.g. 0.01; --rel-se)")
+    _check(isinstance(min_probes, int) and isinstance(max_probes, int) and 2 <= min_probes <= max_probes,
+           f"min_probes={min_probes} max_probes={max_probes}", "use 2 <= min_probes <= max_probes")
+    _check(isinstance(sketch, int) and sketch >= 0, f"sketch={sketch}", "use sketch >= 0 (0: plain Hutchinson)")
+
+
 def hessian_eigenpairs(model: nn.Module, batches: Iterable[Batch], loss: LossFn = cross_entropy_loss, k: int = 2,
                        tol: float = DEFAULT_TOL, which: str = "LA", max_hvps: int = DEFAULT_MAX_HVPS, seed: int = 0,
                        progress: bool = False) -> tuple[np.ndarray, list[list[torch.Tensor]], dict[str, Any]]:
@@ -221,10 +229,7 @@ def hessian_trace(model: nn.Module, batches: Iterable[Batch], loss: LossFn = cro
     receives the settings, samples, hessian_vector_products (probes + 2 sketch), converged (the rule met
     before max_probes), the sketch part tr(Q'HQ) and seconds.
     """
-    _check(rel_se > 0, f"rel_se={rel_se}", "use rel_se > 0 (e.g. 0.01)")
-    _check(isinstance(min_probes, int) and isinstance(max_probes, int) and 2 <= min_probes <= max_probes,
-           f"min_probes={min_probes} max_probes={max_probes}", "use 2 <= min_probes <= max_probes")
-    _check(isinstance(sketch, int) and sketch >= 0, f"sketch={sketch}", "use sketch >= 0 (0: plain Hutchinson)")
+    check_trace_settings(rel_se, min_probes, max_probes, sketch)
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
     with _hessian_session(model, batches, loss, "Hessian trace", progress) as op:
