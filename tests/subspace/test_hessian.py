@@ -157,3 +157,26 @@ def test_bad_settings_and_batches(tiny):
         hessian_trace(model, b, lambda m, batch: m(batch[0]))
     with pytest.raises(LossTopoError, match="non-empty batch"):
         hessian_trace(model, [], cross_entropy_loss)
+
+
+def test_hessian_directions_record_eigenvalues_and_warn_when_not_orthogonal():
+    import warnings
+
+    from losstopo.subspace import make_directions
+
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 3))
+    X, y = torch.randn(32, 4), torch.randint(0, 3, (32,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # orthonormal eigenvectors: no warning
+        d = make_directions(m, "hessian", dims=2, seed=0, data=(X, y))
+    values, _, _ = hessian_eigenpairs(m, tensor_batches(X, y), k=2, seed=0)
+    assert d.meta["hessian"]["eigenvalues"] == [float(v) for v in values]
+    assert "parameter_names" not in d.meta["hessian"] and d.meta["hessian"]["converged"]
+    assert np.allclose(d.meta["cosine"], np.eye(2), atol=1e-6)
+    with pytest.warns(RuntimeWarning, match="not orthogonal .*largest \\|cosine\\|"):
+        bent = make_directions(m, "hessian", dims=2, seed=0, data=(X, y), norm="layer")
+    assert abs(bent.meta["cosine"][0][1]) > 1e-4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make_directions(m, "hessian", dims=2, seed=0, data=(X, y), norm="layer", orthonormalize=True)

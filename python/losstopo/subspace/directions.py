@@ -160,7 +160,7 @@ def make_directions(model: nn.Module, kind: str = "filter", dims: int = 2, seed:
     if hessian:  # eigenvalues and Lanczos convergence; its eigenvectors are orthonormal, checked here
         meta["hessian"] = {k: v for k, v in hessian.items() if k != "parameter_names"}
         worst = max((abs(c) for i, row in enumerate(meta["cosine"]) for j, c in enumerate(row) if i != j), default=0.0)
-        if worst > 1e-4:
+        if worst > 1e-4 and not orthonormalize:
             warnings.warn(f"Hessian directions are not orthogonal (largest |cosine| {worst:.3g}, normalisation "
                           f"{norm}); pass orthonormalize=True (--orthonormalize)", RuntimeWarning, stacklevel=2)
     return Directions(tensors, meta)
