@@ -110,6 +110,15 @@ def write_depth_summary(path: Path, rows: Sequence[dict[str, Any]], cfg: DepthCo
         lines += [f"**Incomplete: the study was stopped before {len(missing)} of its "
                   f"{n_models + len(missing)} models finished** ({', '.join(missing)}); every number below is "
                   "over the finished ones only.", ""]
+    accs = {label: [_f(x["test_accuracy"]) for x in _sel(first, depth=d, residual=r)] for label, d, r in _groups(cfg)}
+    means = {k: float(np.mean(v)) for k, v in accs.items() if v}
+    best = max(means.values(), default=float("nan"))
+    behind = [f"{k} ({100 * m:.0f} %)" for k, m in means.items() if m < best - 0.10]
+    if behind:
+        lines += [f"**Not comparable accuracy:** with this recipe {', '.join(behind)} stayed more than 10 points "
+                  f"below the best group ({100 * best:.0f} % test accuracy); their landscapes are those of "
+                  "barely trained networks, so the claims below compare training failure as much as "
+                  "architecture.", ""]
     lines += [
         "Average persistence is given twice: over the finite pairs only (`average_persistence_finite`) and "
         "over all pairs with the global minimum's pair, which dies at the landscape's maximum "
