@@ -13,7 +13,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--span", type=float, default=1.0, help="half-width of the grid (default 1)")
     p.add_argument("--directions", default="filter", choices=DIRECTION_KINDS)
     p.add_argument("--threads", type=int, default=None,
-                   help="torch threads (default: torch's; 1 is often faster on a busy 2-core machine); "
+                   help="torch threads (default 1: the digits models are too small to share; torch's own default "
+                        "was 4x slower here); "
                         "recorded in OUT/demo.json")
     p.add_argument("--depth", type=int, default=20,
                    help="ResNet depth of the pair (default 20; 56 or 110 take minutes)")

@@ -36,6 +36,7 @@ def demo_models(depth: int = DEMO_DEPTH) -> list[tuple[str, str, dict[str, Any],
     return [(f"ResNet-{depth}", "resnet", {"depth": depth, "residual": True}, ""),
             (f"ResNet-{depth}-noshort", "resnet", {"depth": depth, "residual": False}, "noshort")]
 DEMO_RESOLUTION = 21
+DEMO_THREADS = 1
 # Hessian estimators at the demo's budget (the depth study's): Lanczos to 1e-3, Hutch++ to a 5 % error.
 DEMO_ML_KWARGS = {"tol": 1e-3, "rel_se": 0.05, "min_probes": 8, "max_probes": 40, "sketch": 8}
 RENDER_STATES = ("merge_tree", "persistence_diagram")  # paraview/states/: what pvpython renders per model
@@ -170,8 +171,10 @@ def run_demo(out_dir: str | Path, resolution: int = DEMO_RESOLUTION, span: float
         from ..errors import LossTopoError
 
         raise LossTopoError(f"--depth {depth!r} is not a ResNet depth 6n+2", "pass --depth 20 (or 56, 110)")
+    # One torch thread unless told otherwise: 8x8 digits make ops too small to share, and torch's default
+    # (2 threads here) took the demo from 89 s to 405 s of CPU time on this 2-core machine.
     with output_folder(out_dir, "demo", keep=lambda o: (o / "model.pt").exists()) as out, \
-            torch_threads(threads) as used:
+            torch_threads(threads or DEMO_THREADS) as used:
         models = [_one(out, label, name, kwargs, sub, resolution, span, directions, show_progress, threads)
                   for label, name, kwargs, sub in demo_models(depth)]
         renders: list[list[str]] = [[] for _ in models]
