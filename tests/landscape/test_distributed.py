@@ -45,6 +45,7 @@ def _torchrun(ckpt: Path, out: Path, *extra: str) -> subprocess.CompletedProcess
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_two_ranks_equal_one_process_and_resume_shards(ckpt, tmp_path):
     single = compute_landscape(ckpt, out_dir=tmp_path / "single", resume=False, show_progress=False, **SETTINGS)
     # a single-process run interrupted after 3 of its 9 chunks; the distributed run resumes it

@@ -87,6 +87,7 @@ def _run_until(ckpt: Path, out: Path, resume: bool, n_chunks: int, delay: float)
             proc.wait()
 
 
+@pytest.mark.slow
 def test_killed_runs_resume_to_identical_arrays(ckpt, tmp_path):
     rng = random.Random(1234)
     ref = compute_landscape(ckpt, resolution=7, span=0.5, samples=16, chunk_points=4, compile=False,

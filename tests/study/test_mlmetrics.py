@@ -45,6 +45,7 @@ def test_accuracy_and_loss_match_a_direct_computation(ckpt, metrics):
     assert metrics["test_accuracy"] > 0.8  # a trained model, so the Hessian below is taken near a minimum
 
 
+@pytest.mark.slow
 def test_hessian_numbers_match_the_dense_hessian_of_the_same_data(ckpt, metrics):
     model = load_checkpoint(ckpt).model
     x, y = load_dataset("digits", "test")  # the documented default: the whole test split

@@ -87,6 +87,7 @@ def test_csv_is_consistent(study_dir: Path) -> None:
         assert ls.loss[24] == pytest.approx(centre, rel=1e-5)
 
 
+@pytest.mark.slow  # the module's tiny study takes minutes
 def test_figures_and_summary(study_dir: Path) -> None:
     for name in ("figure5.png", "figure5_graph.png", "gallery.png"):
         data = (study_dir / name).read_bytes()
