@@ -153,6 +153,7 @@ def test_killed_study_resumes_to_the_same_csv(study_dir: Path, tmp_path: Path) -
     assert not [p.name for p in (out / "results").iterdir() if p.name.startswith(".")]  # stale temporaries gone
 
 
+@pytest.mark.slow
 def test_study_files_on_the_study_landscapes(study_dir: Path, tmp_path: Path) -> None:
     """`study files` on landscape folders: same topology as study.csv, ML rows from the checkpoints."""
     from losstopo.jobs.study_files import study_files
@@ -178,6 +179,7 @@ def _err(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
     return err
 
 
+@pytest.mark.slow
 def test_bad_input(study_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = str(tmp_path / "o")
     assert "unknown data set 'mnist'" in _err(capsys, ["study", "residual", "--data", "mnist", "--out", out])
