@@ -54,9 +54,13 @@ def depth_figure5(rows: Sequence[dict[str, Any]], path: str | Path, representati
             _log_if_decades(ax, y, "y")
             if tk == "average_persistence_finite":
                 _log_if_decades(ax, x, "x")
+                ax.tick_params(axis="x", labelrotation=35)  # log ticks of small values run into each other
             if tk in ("minima", "saddles"):
                 ax.xaxis.get_major_locator().set_params(integer=True)
             rho, p, n = spearman(x, y)
+            if tk == "average_persistence_finite" and n < 3:
+                ax.text(0.5, 0.9, f"only {n} landscape{'s' if n != 1 else ''} with a finite pair\n(the others are "
+                        "single basins)", transform=ax.transAxes, ha="center", va="top", fontsize=9, color="0.3")
             ax.set_title(f"Spearman rho = {rho:+.2f}, p = {p:.2g} (n = {n})" if math.isfinite(rho)
                          else f"Spearman rho undefined (n = {n})", fontsize=9)
             ax.grid(alpha=0.3)
