@@ -104,7 +104,7 @@ def test_rerun_resumes_and_finished_only_reports_partial(study_dir: Path, tmp_pa
     run_depth_study(partial, SMALL, show_progress=False, finished_only=True)
     rows = read_rows(partial / "study.csv")
     assert last.name not in {r["name"] for r in rows} and len(rows) == 6 * (len(depth_specs(SMALL)) - 1)
-    assert f"Incomplete" in (partial / "summary.md").read_text()
+    assert "Incomplete" in (partial / "summary.md").read_text()
 
 
 def test_crop_is_the_centred_subgrid() -> None:

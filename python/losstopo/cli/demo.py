@@ -26,5 +26,6 @@ def run(args: argparse.Namespace) -> int:
     from ..jobs.demo import run_demo
 
     print("\n".join(run_demo(args.out, resolution=args.resolution, span=args.span, directions=args.directions,
-                             show_progress=not args.quiet, threads=args.threads, render=not args.no_render, depth=args.depth)))
+                             show_progress=not args.quiet, threads=args.threads, render=not args.no_render,
+                             depth=args.depth)))
     return 0

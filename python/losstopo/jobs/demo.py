@@ -1,14 +1,15 @@
 """The demo (`losstopo demo --out DIR`, `make demo`): two models side by side on the embedded digits.
 
-ResNet-20 (--depth: any 6n+2) with its skip connections and its plain twin (the same network without them: Li et al. 2018,
-Fig. 5), each trained for 10 epochs with seed 0. For each: accuracy, test loss and the Hessian's top
-eigenvalue and trace (the landscape's own data, the test split), its filter-normalised landscape, the
-topology of that landscape as an image and as its kNN graph (merge tree, persistence diagram), and the
-same views rendered by pvpython from the plugin's merge-tree and persistence-diagram states. DIR/comparison.png puts the two
-side by side with the metrics; DIR/summary.txt (also printed) names the difference found.
+ResNet-20 (--depth: any 6n+2) with its skip connections and its plain twin (the same network without
+them: Li et al. 2018, Fig. 5), each trained for 10 epochs with seed 0. For each: accuracy, test loss and
+the Hessian's top eigenvalue and trace (the landscape's own data, the test split), its filter-normalised
+landscape, the topology of that landscape as an image and as its kNN graph (merge tree, persistence
+diagram), and the same views rendered by pvpython from the plugin's merge-tree and persistence-diagram
+states. DIR/comparison.png puts the two side by side with the metrics; DIR/summary.txt (also printed)
+names the difference found.
 
 Layout: the residual model at the top level (DIR/model.pt, DIR/landscape/, DIR/topology_image/, ... as
-`losstopo paraview` and the state files expect), the plain twin in DIR/<twin>/ with the same names.
+`losstopo paraview` and the state files expect), the plain twin in DIR/noshort/ with the same names.
 Idempotent: models, metrics and landscapes are reused when they exist.
 """
 
@@ -131,7 +132,8 @@ def describe(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     lines = []
     for m in (a, b):
         t = m["image"]
-        lines.append(f"{m['label']:<18} test accuracy {100 * m['test_accuracy']:.1f} %, test loss {m['test_loss']:.3f}, "
+        lines.append(f"{m['label']:<18} test accuracy {100 * m['test_accuracy']:.1f} %, "
+                     f"test loss {m['test_loss']:.3f}, "
                      f"top Hessian eigenvalue {m['hessian_top_eigenvalue']:.3g}, trace {m['hessian_trace']:.3g} "
                      f"+- {m['hessian_trace_stderr']:.2g}; landscape: {t['minima']} minima, {t['saddles']} saddles, "
                      f"average persistence {t['average_persistence']:.3g} (with the global pair)")

@@ -37,7 +37,8 @@ class DepthStudy(ResidualStudy):
 
         cfg = self.cfg
         model, info = train_model(spec.model, cfg.data, spec.seed, cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
-                                  data_root=cfg.data_root, model_kwargs={"depth": spec.depth, "residual": spec.residual},
+                                  data_root=cfg.data_root,
+                                  model_kwargs={"depth": spec.depth, "residual": spec.residual},
                                   progress=False, threads=self.threads, **cfg.train_kwargs)
         save_checkpoint(path, model, info)
         return path

@@ -145,7 +145,8 @@ def validate_depth_config(cfg: DepthConfig) -> None:
     if cfg.hessian_samples is not None:
         settings.positive("Hessian samples", cfg.hessian_samples, "--hessian-samples")
     if not cfg.directions or len(set(cfg.directions)) != len(cfg.directions):
-        raise LossTopoError(f"directions {list(cfg.directions)} are empty or repeat", "pass --directions filter hessian")
+        raise LossTopoError(f"directions {list(cfg.directions)} are empty or repeat",
+                            "pass --directions filter hessian")
     for d in cfg.directions:
         settings.choice("--directions", d, settings.DIRECTION_KINDS)
 

@@ -103,7 +103,8 @@ def write_depth_summary(path: Path, rows: Sequence[dict[str, Any]], cfg: DepthCo
         f"[-{cfg.largest_span:g}, {cfg.largest_span:g}]^2, smaller spans "
         f"{', '.join(f'{s:g}' for s in sorted(cfg.spans)[:-1]) or '-'} as centred crops; "
         f"landscape on {'the whole test split' if cfg.samples is None else f'{cfg.samples} test samples'}; "
-        f"Hessian metrics on {'the whole test split' if cfg.hessian_samples is None else f'{cfg.hessian_samples} test samples'}; "
+        "Hessian metrics on "
+        f"{'the whole test split' if cfg.hessian_samples is None else f'{cfg.hessian_samples} test samples'}; "
         f"kNN graph k = {cfg.k}; Hessian estimators {cfg.ml_kwargs or 'at ml_metrics defaults'}.", "",
         f"**n = {n_models} models.** {_small_n_note(n_models // 2)}", ""]
     if missing:
