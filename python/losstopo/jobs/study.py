@@ -77,8 +77,6 @@ def run_residual_study(out_dir: str | os.PathLike, cfg: StudyConfig, show_progre
     The folder has one writer (its lock); a study of other settings in it is refused unless
     overwrite=True, which removes that study's files first; a failed first run removes the folder.
     """
-    from tqdm import tqdm
-
     validate_config(cfg)
     threads = settings.threads(threads)
     with output_folder(out_dir, "study", keep=_has_work) as out, torch_threads(threads) as used:
@@ -88,22 +86,31 @@ def run_residual_study(out_dir: str | os.PathLike, cfg: StudyConfig, show_progre
         study.remove_stale_temporaries()
         specs = model_specs(cfg.seeds)
         rows = []
-        with tqdm(total=4 * len(specs) + 1, desc="study", unit="stage", disable=not show_progress) as bar:
-
-            @contextlib.contextmanager
-            def stage(label: str) -> Iterator[None]:
-                bar.set_postfix_str(label)
-                yield
-                bar.update(1)
-
+        with _stages(study, specs, 4, "study", show_progress) as stage:
             for spec in specs:
-                if study.result_path(spec).exists():
-                    bar.update(4)
                 rows.append(study.row(spec, stage))
             with stage("figures and summary"):
                 csv_path = write_csv(out / "study.csv", rows, CSV_COLUMNS)
                 write_outputs(study, specs, rows)
     return csv_path
+
+
+@contextlib.contextmanager
+def _stages(study: Any, specs: Sequence[Any], per_model: int, desc: str, show: bool) -> Iterator[Any]:
+    """A tqdm bar over the study's stages (`per_model` per model, then the outputs), models already finished
+    counted at once; yields `stage(label)`, the context manager each step runs in."""
+    from tqdm import tqdm
+
+    with tqdm(total=per_model * len(specs) + 1, desc=desc, unit="stage", disable=not show) as bar:
+        bar.update(per_model * sum(study.result_path(s).exists() for s in specs))
+
+        @contextlib.contextmanager
+        def stage(label: str) -> Iterator[None]:
+            bar.set_postfix_str(label)
+            yield
+            bar.update(1)
+
+        yield stage
 
 
 def write_outputs(study: ResidualStudy, specs: Sequence[ModelSpec], rows: list[dict[str, Any]]) -> None:
@@ -132,8 +139,6 @@ def run_depth_study(out_dir: str | os.PathLike, cfg: Any, show_progress: bool = 
     finished_only: compute nothing; write the CSV, figures and summary of the models finished so far (the
     summary names the missing ones), e.g. for a study stopped early.
     """
-    from tqdm import tqdm
-
     from ..study.depth import DepthStudy
     from ..study.depth_config import CSV_COLUMNS as DEPTH_COLUMNS
     from ..study.depth_config import DEPTH_FORMAT, depth_specs, validate_depth_config
@@ -159,17 +164,8 @@ def run_depth_study(out_dir: str | os.PathLike, cfg: Any, show_progress: bool = 
             return csv_path
         per = 2 + len(cfg.directions)
         rows: list[dict[str, Any]] = []
-        with tqdm(total=per * len(specs) + 1, desc="depth study", unit="stage", disable=not show_progress) as bar:
-
-            @contextlib.contextmanager
-            def stage(label: str) -> Iterator[None]:
-                bar.set_postfix_str(label)
-                yield
-                bar.update(1)
-
+        with _stages(study, specs, per, "depth study", show_progress) as stage:
             for spec in specs:
-                if study.result_path(spec).exists():
-                    bar.update(per)
                 rows.extend(study.rows(spec, stage))
             with stage("figures and summary"):
                 csv_path = write_csv(out / "study.csv", rows, DEPTH_COLUMNS)
