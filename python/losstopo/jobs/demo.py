@@ -19,7 +19,6 @@ import contextlib
 import io
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -180,11 +179,9 @@ def run_demo(out_dir: str | Path, resolution: int = DEMO_RESOLUTION, span: float
         models = [_one(out, label, name, kwargs, sub, resolution, span, directions, show_progress, threads)
                   for label, name, kwargs, sub in demo_models(depth)]
         renders: list[list[str]] = [[] for _ in models]
-        if render:  # both pvpython runs at once: each spends most of its time starting ParaView
-            with ThreadPoolExecutor(len(models)) as pool, contextlib.redirect_stdout(io.StringIO()):
-                # render() prints each PNG path; the summary lists them instead
-                jobs = [pool.submit(_render_states, m["landscape"], Path(m["folder"]) / "render") for m in models]
-                renders = [j.result() for j in jobs]
+        if render:  # one pvpython at a time: parallel Xvfb servers failed now and then under load
+            with contextlib.redirect_stdout(io.StringIO()):  # render() prints each PNG path; the summary lists them
+                renders = [_render_states(m["landscape"], Path(m["folder"]) / "render") for m in models]
         fig = demo_figure(models, out / "comparison.png")
         lines = describe(*models)
         lines += [f"figure     {fig}"] + [f"pvpython   {p}" for r in renders for p in r]

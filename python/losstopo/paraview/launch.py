@@ -19,6 +19,7 @@ pvpython's own chatter is kept back, so the user sees the PNG paths or one line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -28,6 +29,7 @@ import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Iterator
 
 from .. import settings
 from ..errors import LossTopoError
@@ -40,14 +42,23 @@ BACKENDS = ("builtin", "ttk")
 REPRESENTATIONS = settings.REPRESENTATIONS
 
 
-def headless(cmd: list[str]) -> list[str]:
-    """`cmd` under a virtual X server (xvfb-run -a), or as is when there is none but DISPLAY is set."""
+@contextlib.contextmanager
+def headless(cmd: list[str]) -> Iterator[list[str]]:
+    """`cmd` under a virtual X server (xvfb-run -a), or as is when there is none but DISPLAY is set.
+
+    The X authority file is ours (-f, removed afterwards): with its own temporary folder, Debian's xvfb-run
+    exits 5 when it cannot remove that folder and then leaves its Xvfb running (seen under load)."""
     if shutil.which("xvfb-run"):
-        # -a searches upwards from -n for a free display; a random start keeps parallel runs apart
-        # (two xvfb-run -a starting together can pick the same display and one then fails)
-        return ["xvfb-run", "-a", "-n", str(random.randint(100, 30000)), "-s", XVFB_SCREEN] + cmd
+        with tempfile.TemporaryDirectory(prefix="losstopo-xauth-") as tmp:
+            auth = Path(tmp) / "Xauthority"
+            auth.touch()
+            # -a searches upwards from -n for a free display; a random start keeps parallel runs apart
+            # (two xvfb-run -a starting together can pick the same display and one then fails)
+            yield ["xvfb-run", "-a", "-n", str(random.randint(100, 30000)), "-f", str(auth), "-s", XVFB_SCREEN] + cmd
+        return
     if os.environ.get("DISPLAY"):
-        return cmd
+        yield cmd
+        return
     raise LossTopoError("no X server for rendering (xvfb-run not installed, DISPLAY not set)",
                         "install xvfb (apt-get install xvfb xauth, or `make setup`)")
 
@@ -60,8 +71,9 @@ def run_headless(cmd: list[str], env: dict[str, str] | None = None, timeout: flo
     """Run `cmd` under xvfb-run (see headless), capturing its output; retried on a new display if the
     X server could not be reached."""
     for attempt in range(attempts):
-        res = subprocess.run(headless(cmd), env=env or paraview_environment(), capture_output=True, text=True,
-                             timeout=timeout)
+        with headless(cmd) as full:
+            res = subprocess.run(full, env=env or paraview_environment(), capture_output=True, text=True,
+                                 timeout=timeout)
         if X_FAILURE not in res.stderr or attempt == attempts - 1:
             return res
     return res
@@ -76,12 +88,13 @@ def run_paraview(cmd: list[str], timeout: float | None = None, attempts: int = 3
     for attempt in range(attempts):
         x_failed = False
         try:
-            proc = subprocess.Popen(headless(cmd), env=paraview_environment(), stderr=subprocess.PIPE, text=True)
-            assert proc.stderr is not None
-            for line in proc.stderr:
-                x_failed = x_failed or X_FAILURE in line
-                sys.stderr.write(line)
-            rc = proc.wait(timeout=timeout)
+            with headless(cmd) as full:
+                proc = subprocess.Popen(full, env=paraview_environment(), stderr=subprocess.PIPE, text=True)
+                assert proc.stderr is not None
+                for line in proc.stderr:
+                    x_failed = x_failed or X_FAILURE in line
+                    sys.stderr.write(line)
+                rc = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             raise LossTopoError(f"{Path(cmd[0]).name} did not finish in {timeout:.0f} s",
