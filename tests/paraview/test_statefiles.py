@@ -80,3 +80,42 @@ def test_generated_pvsm_have_no_absolute_paths_and_no_losstopo_proxies(path):
     types = statefile.proxy_types(path)
     assert not {t for t in types if t.startswith("Landscape") or t.startswith("LossLandscape")}
     assert [t for _, t in statefile.readers(path)] == ["XMLImageDataReader"]
+
+
+def test_a_generated_state_per_ttk_generation_naming_its_filters():
+    """statefiles/<state>_ttk-<tag>.pvsm for every entry of the name table, each naming that entry's proxies
+    (a TTK 1.2.0 state names ttkftmtree, a newer one ttkMergeTree), none the other's."""
+    from losstopo.paraview.ttk_names import KNOWN
+
+    for names in KNOWN:
+        for state in ("merge_tree", "persistence_diagram"):
+            path = REPO / "statefiles" / f"{state}_ttk-{names.tag}.pvsm"
+            assert path.is_file(), path
+            types = statefile.proxy_types(path)
+            assert names.persistence_diagram.xml in types if state == "persistence_diagram" else \
+                names.merge_tree.xml in types
+            others = {n.merge_tree.xml for n in KNOWN if n is not names}
+            assert not types & others
+
+
+@pytest.mark.ttk
+@pytest.mark.slow
+def test_generated_states_have_not_drifted(tmp_path):
+    """`make statefiles` with the installed TTK gives the committed files byte for byte."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from losstopo.paraview.ttk_find import find_ttk
+
+    found = find_ttk()
+    if not (found.usable and found.route == "paraview"):
+        pytest.skip(f"no TTK loadable in ParaView here ({found.problem or found.route})")
+    losstopo = Path(sys.executable).with_name("losstopo")
+    res = subprocess.run([str(losstopo), "render", "--make-statefiles", "--out", str(tmp_path)], capture_output=True,
+                         text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    made = sorted(tmp_path.glob("*.pvsm"))
+    assert [p.name for p in made] == [f"{s}_ttk-{found.names.tag}.pvsm" for s in ("merge_tree", "persistence_diagram")]
+    for p in made:
+        assert p.read_bytes() == (REPO / "statefiles" / p.name).read_bytes(), f"{p.name} drifted: run make statefiles"

@@ -63,11 +63,11 @@ def headless(cmd: list[str]) -> Iterator[list[str]]:
                         "install xvfb (apt-get install xvfb xauth, or `make setup`)")
 
 
-X_FAILURE = "bad X server connection"  # Xvfb not reachable (seen now and then under load): worth a retry
+X_FAILURE = "bad X server connection"  # pvpython could not open the Xvfb display (1 run in 5 under load here): retried
 
 
 def run_headless(cmd: list[str], env: dict[str, str] | None = None, timeout: float | None = None,
-                 attempts: int = 3) -> subprocess.CompletedProcess:
+                 attempts: int = 5) -> subprocess.CompletedProcess:
     """Run `cmd` under xvfb-run (see headless), capturing its output; retried on a new display if the
     X server could not be reached."""
     for attempt in range(attempts):
@@ -79,7 +79,7 @@ def run_headless(cmd: list[str], env: dict[str, str] | None = None, timeout: flo
     return res
 
 
-def run_paraview(cmd: list[str], timeout: float | None = None, attempts: int = 3) -> int:
+def run_paraview(cmd: list[str], timeout: float | None = None, attempts: int = 5) -> int:
     """Run a ParaView command headless with losstopo's environment, passing its output through.
 
     stderr is passed on line by line as it comes (progress bars stay live) and watched for the X

@@ -60,6 +60,7 @@ class TTKNames:
     """The names of one TTK generation. Merge-tree output ports: 0 nodes, 1 arcs, 2 segmentation."""
 
     version: str  # the TTK versions this entry covers, as people say them
+    tag: str  # short name in file names (statefiles/<state>_ttk-<tag>.pvsm)
     merge_tree: TTKFilter
     persistence_diagram: TTKFilter = _DIAGRAM
     simplification: TTKFilter = _SIMPLIFICATION
@@ -88,11 +89,11 @@ class TTKNames:
 
 
 TTK_1_2 = TTKNames(
-    version="1.2.0 and earlier 1.x",
+    version="1.2.0 and earlier 1.x", tag="1.2",
     merge_tree=TTKFilter("TTKMergeandContourTreeFTM", "ttkftmtree", "ttkFTMTree", "ScalarField",
                          (("TreeType", "Join Tree"), ("ArcSampling", 0)) + _ONE_THREAD, _JOIN_TREE_VTK))
 TTK_1_3 = TTKNames(
-    version="after 1.2.0 (1.3, the 2024 development snapshots)",
+    version="after 1.2.0 (1.3, the 2024 development snapshots)", tag="1.3",
     merge_tree=TTKFilter("TTKMergeTree", "ttkMergeTree", "ttkMergeTree", "ScalarField",
                          (("Backend", "FTM (IEEE TPDS 2019)"), ("TreeType", "Join Tree"), ("ArcSampling", 0))
                          + _ONE_THREAD, (("SetBackend", (0,)),) + _JOIN_TREE_VTK))

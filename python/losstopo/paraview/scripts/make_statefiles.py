@@ -46,10 +46,13 @@ def synthetic_landscape(folder: Path, n: int = 41) -> Path:
 
 
 def build_state(name: str, vti: Path, out: Path) -> Path:
+    """OUT/<name>_ttk-<tag>.pvsm: the state names the loaded TTK's proxies, so each TTK generation of the
+    name table (ttk_names.py) gets its own file."""
     pv.ResetSession()
+    tag = pipelines.require_ttk().tag
     reader = pipelines.open_landscape(str(vti), reader="XMLImageDataReader")
     pipelines.STATES[name](reader, backend="ttk")
-    path = out / f"{name}_ttk.pvsm"
+    path = out / f"{name}_ttk-{tag}.pvsm"
     pv.SaveState(str(path))
     tree = ET.parse(path)
     statefile.set_reader_files(tree, DEFAULT_DATA)
