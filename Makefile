@@ -71,8 +71,9 @@ lint: setup
 	$(PY) -m ruff check python tests bench
 	$(VENV)/bin/lint-imports
 
-# The .pvsm states for a ParaView with TTK but without losstopo, generated from pipelines.py (needs TTK
-# where losstopo finds it, see docs/paraview.md); tests/paraview/test_statefiles.py checks them for drift.
+# The .pvsm states for a ParaView with TTK but without losstopo, generated from pipelines.py with the TTK
+# losstopo finds (`losstopo doctor`): statefiles/<state>_ttk-<tag>.pvsm, run once per TTK generation
+# (ttk_names.py); tests/paraview/test_statefiles.py checks them for drift byte by byte.
 statefiles: setup
 	$(VENV)/bin/losstopo render --make-statefiles --out statefiles
 
