@@ -18,6 +18,7 @@ from .errors import LossTopoError
 DIRECTION_KINDS = ("random", "filter", "hessian")  # subspace/directions.py explains each
 NORMALIZATIONS = ("filter", "layer", "none")
 REPRESENTATIONS = ("image", "knn")  # representation/: TTK's image triangulation or the kNN graph
+OPTIMIZERS = ("sgd", "adam")  # models/train.py
 KNN_METHODS = ("auto", "exact", "nndescent")  # representation/knn.py: k-d tree, pynndescent, or by size
 
 MIN_RESOLUTION = 3  # a grid axis needs an interior point (the trained weights sit at the centre)
@@ -140,6 +141,31 @@ def threshold(value: Any) -> float:
         raise LossTopoError(f"persistence threshold {value!r} is negative or not finite",
                             "pass a threshold >= 0")
     return v
+
+
+def optimizer(value: Any) -> str:
+    """The training optimizer: sgd (momentum) or adam."""
+    if value not in OPTIMIZERS:
+        raise LossTopoError(f"unknown optimizer {value!r}", f"choose one of {', '.join(OPTIMIZERS)}")
+    return str(value)
+
+
+def warmup_epochs(value: Any, epochs: int) -> int:
+    """Warm-up epochs: a whole number from 0 to epochs (a warm-up as long as the training has no cosine)."""
+    v = _integer("warm-up epochs", value, "warmup_epochs")
+    if not 0 <= v <= epochs:
+        raise LossTopoError(f"warm-up of {value!r} epochs does not fit {epochs} epochs",
+                            f"pass a warm-up from 0 to {epochs} epochs")
+    return v
+
+
+def bn_bias(value: Any) -> float | None:
+    """None (torch's BatchNorm init, bias 0) or a finite initial BatchNorm bias."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise LossTopoError(f"BatchNorm bias {value!r} is not a finite number", "pass a number such as 1.0, or None")
+    return float(value)
 
 
 def knn_method(value: Any) -> str:

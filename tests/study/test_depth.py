@@ -120,7 +120,35 @@ def test_crop_is_the_centred_subgrid() -> None:
     (dict(depths=(20, 21)), r"6n\+2"),
     (dict(directions=("filter", "filter")), "repeat"),
     (dict(lr=0.0), "learning rate"),
+    (dict(optimizer="rmsprop"), "unknown optimizer"),
+    (dict(warmup_epochs=21), "does not fit 20 epochs"),
+    (dict(warmup_epochs=-1), "does not fit"),
+    (dict(bn_bias=float("nan")), "not a finite number"),
 ])
 def test_bad_configs_are_one_line_errors(change: dict, words: str) -> None:
     with pytest.raises(LossTopoError, match=words):
         validate_depth_config(replace(DepthConfig(), **change))
+
+
+def test_training_options_of_the_recipe() -> None:
+    """bn_bias sets every BatchNorm bias before training (the trained biases stay near it after 1 short epoch);
+    Adam with a warm-up is recorded; the default SGD recipe is unchanged (bit-identical to an explicit one)."""
+    from torch import nn
+
+    from losstopo.models.train import _warmup_cosine, train_model
+
+    kw = dict(model_kwargs={"depth": 8, "residual": False}, progress=False, threads=1, samples=64, batch_size=32)
+    net, info = train_model("resnet", "digits", 0, 1, lr=1e-5, optimizer="adam", warmup_epochs=1, bn_bias=1.0, **kw)
+    biases = torch.cat([m.bias.detach() for m in net.modules() if isinstance(m, nn.BatchNorm2d)])
+    assert torch.allclose(biases, torch.ones_like(biases), atol=1e-3)  # 2 Adam steps of at most ~lr each
+    assert info["optimizer"] == "Adam" and info["warmup_epochs"] == 1 and info["bn_bias"] == 1.0
+    plain, _ = train_model("resnet", "digits", 0, 1, lr=0.05, **kw)
+    explicit, old = train_model("resnet", "digits", 0, 1, lr=0.05, optimizer="sgd", warmup_epochs=0, **kw)
+    assert old["optimizer"] == "SGD" and old["schedule"] == "cosine" and old["bn_bias"] is None
+    for a, b in zip(plain.state_dict().values(), explicit.state_dict().values()):
+        assert torch.equal(a, b)
+    zero = [m.bias.detach() for m in plain.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert max(float(b.abs().max()) for b in zero) < 0.5  # torch's init (0) when bn_bias is None
+    f = _warmup_cosine(4, 12)
+    assert [f(s) for s in range(4)] == [0.25, 0.5, 0.75, 1.0]
+    assert math.isclose(f(8), 0.5) and f(12) < 1e-12

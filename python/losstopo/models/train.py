@@ -1,12 +1,14 @@
 """Training: seeded, deterministic CPU training of a registered model on digits or CIFAR-10.
 
-SGD with momentum and a cosine learning-rate schedule; the same seed gives bit-identical weights
-(torch.manual_seed, deterministic algorithms, a seeded DataLoader generator, one process).
+SGD with momentum (or Adam) and a cosine learning-rate schedule, optionally after a linear warm-up; the same
+seed gives bit-identical weights (torch.manual_seed, deterministic algorithms, a seeded DataLoader generator,
+one process). The defaults (SGD, no warm-up, torch's init) are those of every earlier checkpoint.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from typing import Any, Iterator
 
@@ -46,17 +48,32 @@ def default_threads(data: str) -> int | None:
     return 1 if data == "digits" else None
 
 
+def _warmup_cosine(warmup_steps: int, total_steps: int) -> Any:
+    """Learning-rate factor at step s: linear from 1/warmup to 1, then a cosine from 1 to 0 at total_steps."""
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        return 0.5 * (1.0 + math.cos(math.pi * (step - warmup_steps) / max(1, total_steps - warmup_steps)))
+    return factor
+
+
 def train_model(model_name: str, data: str = "digits", seed: int = 0, epochs: int = DEFAULTS["epochs"],
                 lr: float = DEFAULTS["lr"], batch_size: int = DEFAULTS["batch_size"],
                 momentum: float = DEFAULTS["momentum"], weight_decay: float = DEFAULTS["weight_decay"],
                 data_root: str | None = None, samples: int | None = None,
                 model_kwargs: dict[str, Any] | None = None, progress: bool = True,
-                threads: int | None = None) -> tuple[nn.Module, dict]:
+                threads: int | None = None, optimizer: str = "sgd", warmup_epochs: int = 0,
+                bn_bias: float | None = None) -> tuple[nn.Module, dict]:
     """Train registered model `model_name` on data set `data`; returns (model in eval mode, info).
 
     `model_kwargs` override the ones fitted to the data (e.g. {"residual": False}); `samples` trains on a
     fixed seeded subset; `threads` defaults to default_threads(data). info holds everything save_checkpoint
     records (final losses/accuracies, history).
+
+    `optimizer` "sgd" (momentum) or "adam" (weight_decay as an L2 term); `warmup_epochs` > 0 raises the
+    learning rate linearly over that many epochs, then anneals it by a cosine, both per step (0: the cosine
+    per epoch of earlier checkpoints); `bn_bias` sets every BatchNorm bias before training (1-1.5 keeps the
+    ReLUs of a deep plain BN network nearly linear at init, which stops its gradients exploding with depth).
     """
     if model_name not in MODELS:
         raise LossTopoError(f"unknown model '{model_name}'", f"choose one of: {', '.join(MODELS)}")
@@ -66,6 +83,9 @@ def train_model(model_name: str, data: str = "digits", seed: int = 0, epochs: in
     threads = settings.threads(threads)
     if not lr > 0:
         raise LossTopoError(f"learning rate {lr} is not positive", "pass --lr > 0, e.g. 0.1")
+    optimizer = settings.optimizer(optimizer)
+    warmup_epochs = settings.warmup_epochs(warmup_epochs, epochs)
+    bn_bias = settings.bn_bias(bn_bias)
     ds = dataset_info(data)
     kwargs = {**model_kwargs_for_data(model_name, ds.input_shape, ds.num_classes), **(model_kwargs or {})}
     x_tr, y_tr = load_dataset(data, "train", root=data_root, samples=samples)
@@ -75,10 +95,22 @@ def train_model(model_name: str, data: str = "digits", seed: int = 0, epochs: in
     with deterministic(seed, threads or default_threads(data)):
         used_threads = torch.get_num_threads()  # results are bit-identical for the same seed AND thread count
         model = build_model(model_name, **kwargs)
-        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+        if bn_bias is not None:
+            for m in model.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                    nn.init.constant_(m.bias, bn_bias)
+        if optimizer == "adam":
+            opt: torch.optim.Optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+        else:
+            opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
         loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x_tr, y_tr), batch_size=batch_size,
                                              shuffle=True, generator=torch.Generator().manual_seed(seed))
+        per_step = warmup_epochs > 0
+        if per_step:
+            sched: Any = torch.optim.lr_scheduler.LambdaLR(
+                opt, _warmup_cosine(warmup_epochs * len(loader), epochs * len(loader)))
+        else:
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
         bar = tqdm(range(epochs), desc=f"train {model_name} on {data}", unit="epoch", disable=not progress)
         for epoch in bar:
             model.train()
@@ -92,9 +124,12 @@ def train_model(model_name: str, data: str = "digits", seed: int = 0, epochs: in
                                         "lower --lr")
                 loss.backward()
                 opt.step()
+                if per_step:
+                    sched.step()
                 total += float(loss.detach()) * len(yb)
                 correct += int((out.argmax(1) == yb).sum())
-            sched.step()
+            if not per_step:
+                sched.step()
             test_loss, test_acc = evaluate_model(model, x_te, y_te)
             history.append({"epoch": epoch + 1, "train_loss": total / len(y_tr),
                             "train_accuracy": correct / len(y_tr), "test_loss": test_loss,
@@ -107,7 +142,9 @@ def train_model(model_name: str, data: str = "digits", seed: int = 0, epochs: in
         "model": model_name, "model_kwargs": kwargs, "data": data, "data_root": data_root,
         "train_samples": len(y_tr), "test_samples": len(y_te), "seed": seed, "epochs": epochs, "lr": lr,
         "batch_size": batch_size, "momentum": momentum, "weight_decay": weight_decay,
-        "optimizer": "SGD", "schedule": "cosine", "threads": used_threads, "torch_version": torch.__version__,
+        "optimizer": {"sgd": "SGD", "adam": "Adam"}[optimizer],
+        "schedule": f"linear warm-up {warmup_epochs} epochs, cosine per step" if per_step else "cosine",
+        "warmup_epochs": warmup_epochs, "bn_bias": bn_bias, "threads": used_threads, "torch_version": torch.__version__,
         "train_loss": train_loss, "train_accuracy": train_acc, "test_loss": test_loss, "test_accuracy": test_acc,
         "train_seconds": time.perf_counter() - start, "history": history,
     }

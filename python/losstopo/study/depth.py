@@ -39,7 +39,9 @@ class DepthStudy(ResidualStudy):
         model, info = train_model(spec.model, cfg.data, spec.seed, cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
                                   data_root=cfg.data_root,
                                   model_kwargs={"depth": spec.depth, "residual": spec.residual},
-                                  progress=False, threads=self.threads, **cfg.train_kwargs)
+                                  progress=False, threads=self.threads, optimizer=cfg.optimizer,
+                                  warmup_epochs=cfg.warmup_epochs,
+                                  bn_bias=cfg.bn_bias, **cfg.train_kwargs)
         save_checkpoint(path, model, info)
         return path
 

@@ -89,6 +89,18 @@ def claim_rows(rows: Sequence[dict[str, Any]], cfg: DepthConfig, rep: str) -> li
     return out
 
 
+def _recipe(cfg: Any) -> str:
+    """The training recipe in words (older study.json files have no optimizer: SGD, no warm-up)."""
+    opt = getattr(cfg, "optimizer", "sgd")
+    warm = getattr(cfg, "warmup_epochs", 0)
+    bias = getattr(cfg, "bn_bias", None)
+    text = f"{'Adam' if opt == 'adam' else 'SGD'} lr {cfg.lr:g} ("
+    text += f"{warm}-epoch linear warm-up, cosine)" if warm else "cosine)"
+    if bias is not None:
+        text += f", BatchNorm biases {bias:g} at init"
+    return text
+
+
 def write_depth_summary(path: Path, rows: Sequence[dict[str, Any]], cfg: DepthConfig,
                         threads: int | None = None, missing: Sequence[str] = ()) -> None:
     """summary.md: accuracies and Hessian metrics per group, topology per group, claims with verdicts."""
@@ -98,7 +110,7 @@ def write_depth_summary(path: Path, rows: Sequence[dict[str, Any]], cfg: DepthCo
         f"# Depth study: ResNet-{'/'.join(map(str, cfg.depths))} with and without skip connections "
         "(Li et al. 2018, Fig. 5)", "",
         f"Data {cfg.data}; depths {', '.join(map(str, cfg.depths))}; seeds {', '.join(map(str, cfg.seeds))}; "
-        f"SGD lr {cfg.lr:g} (cosine), batch {cfg.batch_size}, {cfg.epochs} epochs; "
+        f"{_recipe(cfg)}, batch {cfg.batch_size}, {cfg.epochs} epochs; "
         f"directions {', '.join(cfg.directions)}; {cfg.resolution}x{cfg.resolution} grid over "
         f"[-{cfg.largest_span:g}, {cfg.largest_span:g}]^2, smaller spans "
         f"{', '.join(f'{s:g}' for s in sorted(cfg.spans)[:-1]) or '-'} as centred crops; "
