@@ -25,9 +25,10 @@ from references import ttk_minima_2d
 # 2 seeds x {residual, plain}, 1 epoch on 256 digits, 7x7 grid, few samples: seconds per model.
 TINY = StudyConfig(seeds=(0, 123), epochs=1, resolution=7, span=0.5, samples=64, hessian_samples=16,
                    train_kwargs={"samples": 256}, landscape_kwargs={"compile": False},
-                   ml_kwargs={"max_probes": 10})
+                   ml_kwargs={"max_probes": 10, "sketch": 0, "tol": 1e-3})
 TINY_SOURCE = ("StudyConfig(seeds=(0, 123), epochs=1, resolution=7, span=0.5, samples=64, hessian_samples=16, "
-               "train_kwargs={'samples': 256}, landscape_kwargs={'compile': False}, ml_kwargs={'max_probes': 10})")
+               "train_kwargs={'samples': 256}, landscape_kwargs={'compile': False}, "
+               "ml_kwargs={'max_probes': 10, 'sketch': 0, 'tol': 0.001})")
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
