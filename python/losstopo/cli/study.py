@@ -48,7 +48,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     d.add_argument("--depths", type=int, nargs="+", default=list(dc.DEPTHS), help="ResNet depths 6n+2")
     d.add_argument("--seeds", type=int, nargs="+", default=list(PAPER_SEEDS), help="seeds (default: the paper's)")
     d.add_argument("--epochs", type=int, default=dc.DEFAULT_EPOCHS, help="training epochs (default %(default)s)")
-    d.add_argument("--lr", type=float, default=dc.DEFAULT_LR, help="SGD learning rate (default %(default)s)")
+    d.add_argument("--lr", type=float, default=dc.DEFAULT_LR, help="Adam learning rate (default %(default)s)")
     d.add_argument("--batch-size", type=int, default=dc.DEFAULT_BATCH_SIZE, help="batch size (default %(default)s)")
     d.add_argument("--resolution", type=int, default=dc.DEFAULT_RESOLUTION,
                    help="grid points per axis over the largest span (odd; default %(default)s)")
