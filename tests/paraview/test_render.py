@@ -35,8 +35,10 @@ PROBE = textwrap.dedent(r'''
     views = render_state.load_state(state, landscape)
     reader = next(s for s in pv.GetSources().values() if s.GetXMLName() == "LossLandscapeReader")
     result = {"reader_file": reader.FileName, "reader_points": reader.GetDataInformation().GetNumberOfPoints()}
-    marked = {"persistence_diagram": ("PersistenceDiagramView", "PairMarkers"),
-              "merge_tree": ("MergeTreeView", "MergeTreeLayoutNodes")}[state.stem.removesuffix("_ttk")]
+    # (view, the markers drawn in it, the same markers in data coordinates: (birth, death) for the diagram)
+    marked = {"persistence_diagram": ("PersistenceDiagramView", "PairMarkersView", "PairMarkers"),
+              "merge_tree": ("MergeTreeView", "MergeTreeLayoutNodes", "MergeTreeLayoutNodes")}[
+        state.stem.removesuffix("_ttk")]
     size = [800, 600]
     for name, view in views.items():
         view.ViewSize = size
@@ -55,13 +57,14 @@ PROBE = textwrap.dedent(r'''
         pv.SaveScreenshot(str(png), view, ImageResolution=size)
         result[name] = str(png)
         if name == marked[0]:
-            data = pv.servermanager.Fetch(pv.FindSource(marked[1]))
+            shown = pv.servermanager.Fetch(pv.FindSource(marked[1]))
+            data = pv.servermanager.Fetch(pv.FindSource(marked[2]))
             coord = vtkCoordinate()
             coord.SetCoordinateSystemToWorld()
             ren = view.GetRenderer()
             world = [data.GetPoint(i) for i in range(data.GetNumberOfPoints())]
             pixels = []
-            for p in world:
+            for p in (shown.GetPoint(i) for i in range(shown.GetNumberOfPoints())):
                 coord.SetValue(*p)
                 x, y = coord.GetComputedDoubleDisplayValue(ren)
                 pixels.append([x, size[1] - 1 - y])

@@ -94,6 +94,29 @@ def tree_height_expression() -> str:
     return f"numpy.minimum({v}, {clip})"
 
 
+DIAGRAM_VIEW = "DiagramViewPoint"
+
+
+def diagram_view_expression() -> str:
+    """PythonCalculator expression over a persistence diagram: each point's place in the diagram view, a
+    point array set as coordinates at display time (a shift would cancel in float32 at 1e9). log10 of
+    birth and death (when every value is positive, else as is), with the global maximum, where TTK lets every
+    essential pair die (often a border exploding to 1e9), clipped to 15 % of the range above the next highest
+    value (half a decade when there is none), so that the finite pairs are not squashed onto one point; birth
+    and death share one transform, so the diagonal stays y = x."""
+    v = "numpy.where(numpy.min(P[:, :2]) > 0, numpy.log10(numpy.maximum(P[:, :2], 1e-300)), P[:, :2])"
+    clip = "numpy.minimum(m, t + (0.15 * (t - lo) if t > lo else 0.5))"
+    body = f"numpy.stack([numpy.minimum(v[:, 0], {clip}), numpy.minimum(v[:, 1], {clip}), 0 * v[:, 0]], axis=1)"
+    return (f"(lambda P: (lambda v: (lambda m, lo: (lambda t: {body})(numpy.max(numpy.where(v < m, v, lo))))"
+            f"(numpy.max(v), numpy.min(v)))({v}))(numpy.asarray(inputs[0].Points))")
+
+
+def _in_view_coordinates(source, label: str):
+    """`source` (a part of a diagram carrying DIAGRAM_VIEW) moved to the diagram view's coordinates."""
+    return pv.Calculator(registrationName=label, Input=source, CoordinateResults=1, ResultArrayName="ViewPosition",
+                         Function=DIAGRAM_VIEW)
+
+
 def tree_heights(nodes):
     """The merge-tree nodes with Scalar = tree_height_expression (the loss kept as NodeLoss): what both
     layouts (ours and TTK's PlanarGraphLayout, which read Scalar) draw on their y axis."""
@@ -272,7 +295,9 @@ def persistence_views(landscape, backend: str = "builtin", scalar: str = names.L
     else:
         diagram = pv.LandscapePersistenceDiagram(registrationName="PersistenceDiagram", Input=landscape,
                                                  ScalarField=["POINTS", scalar])
-    kept = pv.Threshold(registrationName="PersistenceThreshold", Input=diagram,
+    shift = pv.PythonCalculator(registrationName="DiagramViewPoint", Input=diagram, ArrayName=DIAGRAM_VIEW,
+                                Expression=diagram_view_expression())
+    kept = pv.Threshold(registrationName="PersistenceThreshold", Input=shift,
                         Scalars=["CELLS", names.PERSISTENCE], ThresholdMethod="Above Upper Threshold",
                         UpperThreshold=threshold)
     # the minimum-saddle pairs (PairType 0): not the diagonal (-1), nor the saddle-maximum pairs TTK adds
@@ -297,18 +322,18 @@ def persistence_views(landscape, backend: str = "builtin", scalar: str = names.L
     _critical_type_lut()
     _show_points(lifted, land_view, 14.0, names.CRITICAL_TYPE)
 
-    bars = pv.Show(kept, pd_view)
+    bars = pv.Show(_in_view_coordinates(kept, "PersistenceBarsView"), pd_view)
     bars.Representation = "Wireframe"
     bars.LineWidth = 2.0
     pv.ColorBy(bars, ("CELLS", names.PERSISTENCE))
     plut = pv.GetColorTransferFunction(names.PERSISTENCE)
     plut.ApplyPreset("Inferno (matplotlib)", True)
     plut.AutomaticRescaleRangeMode = "Grow and update every timestep"
-    _show_points(markers, pd_view, 12.0, names.PERSISTENCE)
+    _show_points(_in_view_coordinates(markers, "PairMarkersView"), pd_view, 12.0, names.PERSISTENCE)
     _dark_scalar_bar(plut, pd_view, names.PERSISTENCE)
     pd_view.AxesGrid.Visibility = 1
-    pd_view.AxesGrid.XTitle = f"birth ({scalar})"
-    pd_view.AxesGrid.YTitle = f"death ({scalar})"
+    pd_view.AxesGrid.XTitle = f"birth (log10 {scalar}; essential deaths clipped)"
+    pd_view.AxesGrid.YTitle = f"death (log10 {scalar})"
     for prop in ("XTitleColor", "YTitleColor", "XLabelColor", "YLabelColor", "GridColor"):
         setattr(pd_view.AxesGrid, prop, [0.2, 0.2, 0.2])
     _frame(land_view, True)
