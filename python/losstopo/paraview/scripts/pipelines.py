@@ -117,6 +117,27 @@ def _in_view_coordinates(source, label: str):
                          Function=DIAGRAM_VIEW)
 
 
+_DIAGONAL_SCRIPT = """
+from vtkmodules.vtkFiltersSources import vtkLineSource
+b = self.GetInput().GetBounds()
+lo = b[0] if b[0] < b[2] else b[2]  # not min/max: the filter's namespace has VTK's array versions
+hi = b[1] if b[1] > b[3] else b[3]
+hi = hi if hi > lo else lo + 1.0
+line = vtkLineSource()
+line.SetPoint1(lo, lo, 0.0)
+line.SetPoint2(hi, hi, 0.0)
+line.Update()
+self.GetOutput().ShallowCopy(line.GetOutput())
+"""
+
+
+def _square_diagonal(diagram_view):
+    """The diagonal y = x over the diagram's whole range in both axes: the view then spans equal ranges
+    (a diagram with one pair would otherwise have no width and collapse to a vertical line)."""
+    return pv.ProgrammableFilter(registrationName="DiagramDiagonal", Input=diagram_view,
+                                 OutputDataSetType="vtkPolyData", Script=_DIAGONAL_SCRIPT)
+
+
 def tree_heights(nodes):
     """The merge-tree nodes with Scalar = tree_height_expression (the loss kept as NodeLoss): what both
     layouts (ours and TTK's PlanarGraphLayout, which read Scalar) draw on their y axis."""
@@ -322,7 +343,12 @@ def persistence_views(landscape, backend: str = "builtin", scalar: str = names.L
     _critical_type_lut()
     _show_points(lifted, land_view, 14.0, names.CRITICAL_TYPE)
 
-    bars = pv.Show(_in_view_coordinates(kept, "PersistenceBarsView"), pd_view)
+    bars_view = _in_view_coordinates(kept, "PersistenceBarsView")
+    diagonal = pv.Show(_square_diagonal(bars_view), pd_view)
+    diagonal.ColorArrayName = ["POINTS", ""]
+    diagonal.AmbientColor = diagonal.DiffuseColor = [0.55, 0.55, 0.55]
+    diagonal.LineWidth = 1.5
+    bars = pv.Show(bars_view, pd_view)
     bars.Representation = "Wireframe"
     bars.LineWidth = 2.0
     pv.ColorBy(bars, ("CELLS", names.PERSISTENCE))
